@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+// @ts-check
+/**
+ * @module
+ * `npm test`: every check and suite of package.json, as the one `&&` chain did, but the light suites beside the
+ * heavy one, on a 2-core machine. In order:
+ *
+ * 1. The static checks and the build, one after another (`FIRST`): cheap, and the first failure stops the run before
+ *    anything long starts.
+ * 2. `vitest run` (the tests in workerd: about two cores' work for minutes) with, beside it, one after another, the
+ *    suites that mostly wait (`BESIDE_UNIT`): structure (child processes, stand-ins), the Kafka gateway's (against
+ *    stand-ins) and Durable Streams' conformance (its long polls against one `wrangler dev`). Their output is printed
+ *    whole as each ends, so it never interleaves with vitest's.
+ * 3. The e2e phase (`LAST`) alone, once all of those passed: the heaviest after vitest, and its hang bounds follow the
+ *    load it reads at its start (scripts/lib/load.mjs), which another suite beside it would raise after that reading.
+ *
+ * A failure in a step lets that step's other suites end, then stops the run (exit 1). Each suite's wall time is
+ * printed at the end, the measure of where `npm test`'s time goes. One suite alone: `npm run <script>`.
+ */
+
+import { spawn } from "node:child_process";
+import { PROJECT_ROOT } from "./lib/project.mjs";
+
+const FIRST = ["types:check", "build", "typecheck:rest", "lint"];
+const UNIT = "test:unit";
+const BESIDE_UNIT = ["test:structure", "test:gateway", "test:conformance"];
+const LAST = ["test:e2e"];
+
+/** @type {{ script: string, seconds: number, ok: boolean, beside?: boolean }[]} */
+const timed = [];
+
+/**
+ * Runs `npm run <script>`: its output straight through, or kept and printed whole once it ends (`kept`).
+ * @param {string} script @param {{ kept?: boolean }} [options]
+ * @returns {Promise<boolean>} whether it passed
+ */
+function run(script, { kept = false } = {}) {
+	const started = Date.now();
+	const child = spawn("npm", ["run", "-s", script], {
+		cwd: PROJECT_ROOT,
+		stdio: ["ignore", kept ? "pipe" : "inherit", kept ? "pipe" : "inherit"],
+	});
+	/** @type {Buffer[]} */
+	const output = [];
+	child.stdout?.on("data", (chunk) => output.push(chunk));
+	child.stderr?.on("data", (chunk) => output.push(chunk));
+	return new Promise((resolve) => {
+		child.once("close", (code, signal) => {
+			const ok = code === 0;
+			const seconds = (Date.now() - started) / 1000;
+			timed.push({ script, seconds, ok, beside: kept });
+			if (kept) {
+				process.stdout.write(`\n> npm run ${script} (beside vitest)\n`);
+				process.stdout.write(Buffer.concat(output));
+			}
+			process.stdout.write(`\n> npm run ${script}: ${ok ? "passed" : `failed (${signal ?? `exit ${code}`})`} in ${seconds.toFixed(1)} s\n`);
+			resolve(ok);
+		});
+	});
+}
+
+/** Runs `scripts` one after another, stopping at the first that fails. @param {string[]} scripts @param {{ kept?: boolean }} [options] */
+async function inTurn(scripts, options) {
+	for (const script of scripts) if (!(await run(script, options))) return false;
+	return true;
+}
+
+function summary() {
+	const lines = timed.map(
+		({ script, seconds, ok, beside }) =>
+			`#   ${script.padEnd(17)} ${seconds.toFixed(1).padStart(6)} s${beside ? " (beside vitest)" : ""}${ok ? "" : " FAILED"}`,
+	);
+	process.stdout.write(`\n# npm test: each suite's wall time\n${lines.join("\n")}\n`);
+}
+
+const passed =
+	(await inTurn(FIRST)) && (await Promise.all([run(UNIT), inTurn(BESIDE_UNIT, { kept: true })])).every(Boolean) && (await inTurn(LAST));
+summary();
+process.exitCode = passed ? 0 : 1;
