@@ -4,7 +4,7 @@
  * stream; a fork deleted while the registry failed to drop its topic, or whose creation failed, still gives back
  * its source's reference; a DELETE retried after its topic's drop failed finishes the drop before it answers; and a
  * stream made again at a path whose topic's drop failed, or came late, starts empty; a deleted source whose drop failed
- * when its last fork went is dropped by the next request that finds it.
+ * when its last fork went is dropped by the next request that finds it, and gives back its own reference on its source.
  */
 import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
@@ -204,5 +204,46 @@ describe("a fork's DELETE whose deleted source's drop failed", { timeout: 20_000
 		await waitOnExecutionContext(ctx);
 		const sourceDropped = !(await topicRegistry(env).getTopic(source)).ok;
 		expect({ first, again, read, sourceDropped }).toEqual({ first: 503, again: 404, read: 404, sourceDropped: true });
+	});
+});
+
+describe("a fork chain whose middle stream's drop failed when its last fork went", { timeout: 30_000 }, () => {
+	it("still gives back the middle's reference on its source: the whole chain ends gone, its topics dropped", async () => {
+		const grandparent = await stream("chain");
+		const parent = `${grandparent}-parent`;
+		const child = `${parent}-child`;
+		const forkOf = (source: string) => ({ headers: { ...TEXT, "Stream-Forked-From": `${DS}/${source}` } });
+		expect((await call("PUT", `${DS}/${parent}`, forkOf(grandparent))).status).toBe(201);
+		expect((await call("PUT", `${DS}/${child}`, forkOf(parent))).status).toBe(201);
+		// Both sources deleted while forked: only marked gone (410), their topics kept for the forks.
+		expect((await call("DELETE", `${DS}/${grandparent}`)).status).toBe(204);
+		expect((await call("DELETE", `${DS}/${parent}`)).status).toBe(204);
+		expect((await call("HEAD", `${DS}/${grandparent}`)).status, "the grandparent, referenced").toBe(410);
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		// The registry's next drop of the parent's topic fails (storage), once; every other drop goes through.
+		const parentTopic = streamTopic(parent);
+		await runInDurableObject(topicRegistry(env), (instance) => {
+			const registry = instance as unknown as { find(name: string): unknown };
+			const find = registry.find;
+			registry.find = function (this: unknown, name: string) {
+				if (name === parentTopic && new Error().stack?.includes("deleteTopic")) {
+					registry.find = find;
+					throw new Error(STORAGE_ERROR);
+				}
+				return find.call(this, name);
+			};
+		});
+		const childDeleted = (await call("DELETE", `${DS}/${child}`)).status;
+		// The parent's drop finished by a DELETE's retry.
+		const parentDeleted = (await call("DELETE", `${DS}/${parent}`)).status;
+		const grandparentHead = (await call("HEAD", `${DS}/${grandparent}`)).status;
+		const stored = [];
+		for (const path of [grandparent, parent, child]) if ((await topicRegistry(env).getTopic(streamTopic(path))).ok) stored.push(path);
+		expect({ childDeleted, parentDeleted, grandparentHead, stored }).toEqual({
+			childDeleted: 503,
+			parentDeleted: 404,
+			grandparentHead: 404,
+			stored: [],
+		});
 	});
 });

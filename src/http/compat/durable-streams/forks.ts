@@ -93,15 +93,18 @@ async function copyRecords(
  * Drops a fork's reference on its source; a source that was deleted meanwhile and has no forks left goes for good,
  * and so on up the chain.
  */
-export async function releaseSource(env: Env, sourcePath: string | null): Promise<void> {
-	let path = sourcePath;
-	for (let depth = 0; path !== null && depth < DS_FORK_CHAIN_MAX; depth++) {
-		const topic = streamTopic(path);
-		const released = await onStream(env, topic, async (log, meta) => log.streamReference(meta.topicId, -1));
-		// A release that failed leaves the source a reference no fork holds (its delete then stays soft): said, not hidden.
-		if (!released.ok) return console.error(`releasing ${topic}'s fork reference: ${JSON.stringify(released.failure)}`);
-		if (!released.value.softDeleted || released.value.refCount > 0) return;
+export async function releaseSource(env: Env, path: string | null, depth = 0): Promise<void> {
+	if (path === null || depth >= DS_FORK_CHAIN_MAX) return;
+	const topic = streamTopic(path);
+	const released = await onStream(env, topic, async (log, meta) => log.streamReference(meta.topicId, -1));
+	// A release that failed leaves the source a reference no fork holds (its delete then stays soft): said, not hidden.
+	if (!released.ok) return console.error(`releasing ${topic}'s fork reference: ${JSON.stringify(released.failure)}`);
+	if (!released.value.softDeleted || released.value.refCount > 0) return;
+	// Now marked deleted, its own reference goes with it even when its drop fails, as a DELETE's does (a later request
+	// finds it deleted and finishes the drop).
+	try {
 		await dropTopic(env, topic, released.meta?.topicId);
-		path = released.value.forkedFrom;
+	} finally {
+		await releaseSource(env, released.value.forkedFrom, depth + 1);
 	}
 }
