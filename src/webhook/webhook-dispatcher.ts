@@ -59,6 +59,9 @@ import {
 } from "./store.ts";
 import type { CreateSubscription, DeliveryView, LaneView, StartPosition, SubscriptionView, TopicRef, UpdateSubscription } from "./types.ts";
 
+/** The storage key (the object's synchronous KV) of the watch's back-offs waited in a row; absent while none fails. */
+const WATCH_BACKOFFS_KEY = "watch_backoffs";
+
 export class WebhookDispatcher extends DurableObject<Env> {
 	readonly #sql: SqlStorage;
 	/** End of the current alarm run; 0 when no run is in progress. */
@@ -76,9 +79,10 @@ export class WebhookDispatcher extends DurableObject<Env> {
 	#laneFailed = false;
 	/**
 	 * While a partition's watch keeps failing, the back-offs waited since the streak began (null: none failing): the next
-	 * look backs off with it (`#watchPartitions`).
+	 * look backs off with it (`#watchPartitions`). Kept under `WATCH_BACKOFFS_KEY` too, written only when a back-off is
+	 * waited, so a restart goes on with the streak, not back at the first back-off.
 	 */
-	#watchBackoffs: number | null = null;
+	#watchBackoffs: number | null;
 	/** A poke arrived since `scheduleNextAlarm` began; it then runs again at once instead of sleeping. */
 	#poked = false;
 	#scheduling = false;
@@ -100,6 +104,7 @@ export class WebhookDispatcher extends DurableObject<Env> {
 		this.#metrics = new MetricsReporter(env, ctx, "WebhookDispatcher", () => this.#reported.figures(this.#topic?.topic as string));
 		this.#sql = ctx.storage.sql;
 		migrateSchema(ctx.storage, DISPATCHER_SCHEMA_VERSION, DISPATCHER_DDL);
+		this.#watchBackoffs = ctx.storage.kv.get<number>(WATCH_BACKOFFS_KEY) ?? null;
 		this.#reported = new ReportedLanes(this.#sql);
 		const dispatcher = this;
 		this.#host = {
@@ -443,7 +448,8 @@ export class WebhookDispatcher extends DurableObject<Env> {
 		const due = this.#poked ? nowMs : Math.min(retryDue ?? Number.POSITIVE_INFINITY, nowMs + lookMs);
 		// The streak grows only with a back-off actually waited: a run at once (a poke, another partition behind) or a
 		// retry due sooner serves none.
-		if (this.#watchBackoffs !== null && lookMs > 0 && due === nowMs + lookMs) this.#watchBackoffs++;
+		if (this.#watchBackoffs !== null && lookMs > 0 && due === nowMs + lookMs)
+			this.ctx.storage.kv.put(WATCH_BACKOFFS_KEY, ++this.#watchBackoffs);
 		await this.ctx.storage.setAlarm(Math.max(due, nowMs + (this.#laneFailed ? WEBHOOK_ERROR_RETRY_MS : 0)));
 	}
 
@@ -464,8 +470,10 @@ export class WebhookDispatcher extends DurableObject<Env> {
 			),
 		);
 		const failed = answers.find((answer) => !answer.ok);
-		if (!failed) this.#watchBackoffs = null;
-		else if (this.#watchBackoffs === null) {
+		if (!failed) {
+			if (this.#watchBackoffs) this.ctx.storage.kv.delete(WATCH_BACKOFFS_KEY);
+			this.#watchBackoffs = null;
+		} else if (this.#watchBackoffs === null) {
 			this.#watchBackoffs = 0;
 			console.error(`webhook dispatcher of "${topic.topic}": watch failed: ${failed.error.message}`);
 		}

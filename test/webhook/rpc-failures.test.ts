@@ -4,10 +4,10 @@
  * a topic's growth whose poke failed is answered all the same (the growth is done), the failure logged.
  * A run whose registry read (or its own sync) fails goes on delivering with the lanes it has, and the next run, which
  * syncs again, comes at the lane-error back-off, not at the idle recheck. A partition whose watch fails is looked at
- * again after a back-off that doubles while it keeps failing, not at once.
+ * again after a back-off that doubles while it keeps failing, not at once, a restart going on with the streak.
  */
 
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { MetricsReporter } from "../../src/metrics/reporter.ts";
@@ -241,6 +241,39 @@ describe("a dispatcher whose watch of a partition keeps failing", () => {
 		await runDurableObjectAlarm(stub);
 		expect(Math.round((await untilNextRun(stub)) / errorMs), "a new streak starts over").toBe(1);
 		expect(watchLogs()).toHaveLength(2);
+	});
+
+	it("goes on with its streak after a restart, not back at the lane-error back-off, and logs it once", { timeout: 30_000 }, async () => {
+		const idle = await idleDispatcher("wh-watch-evict");
+		const { topic } = idle;
+		let { stub } = idle;
+		const logged = vi.spyOn(console, "error").mockImplementation(() => undefined);
+		const topicId = await topicIdOf(topic);
+		const watchAppends = PartitionLog.prototype.watchAppends;
+		vi.spyOn(PartitionLog.prototype, "watchAppends").mockImplementation(async function (this: PartitionLog, ...args) {
+			if (args[0] !== topicId) return watchAppends.apply(this, args);
+			throw new Error("overloaded");
+		});
+		const delays: number[] = [];
+		for (let run = 0; run < 4; run++) {
+			// The dispatcher restarts (an eviction) before its third run: what it kept in memory is gone.
+			if (run === 2) {
+				await abortAllDurableObjects();
+				stub = await dispatcherStub(topic);
+				await runInDurableObject(stub, (instance) => {
+					instance.runMs = 300;
+					instance.pollWaitMs = 100;
+				});
+			}
+			await runDurableObjectAlarm(stub);
+			delays.push(Math.round((await untilNextRun(stub)) / WEBHOOK_ERROR_RETRY_MS));
+		}
+		expect(delays, "each next run's delay, in lane-error back-offs").toEqual([1, 2, 4, 8]);
+		expect(logged.mock.calls.filter((args) => String(args[0]).includes("watch failed"))).toHaveLength(1);
+		// The watch answers again: the stored streak goes with the one in memory.
+		vi.mocked(PartitionLog.prototype.watchAppends).mockImplementation(watchAppends);
+		await runDurableObjectAlarm(stub);
+		expect(await runInDurableObject(stub, (_, state) => state.storage.kv.get("watch_backoffs"))).toBeUndefined();
 	});
 
 	it("starts its streak at the lane-error back-off after runs at once another partition caused, which served no back-off", {
