@@ -27,6 +27,8 @@ export interface AlarmHost {
 	activeConfig(): TopicConfig | null;
 	/** Reads the partition's view back from SQLite, after a run's transaction rolled back; never throws (`PartitionLog.rebuild`). */
 	reload(): void;
+	/** Drops the topic of a Durable Streams stream marked deleted (the registry then wipes this object); throws if that fails. */
+	dropStream(): Promise<void>;
 }
 
 /**
@@ -88,4 +90,5 @@ async function runAlarm(host: AlarmHost): Promise<void> {
 	// The awaits let other calls in: a deletion, or a newer config.
 	const latest = host.activeConfig();
 	if (latest !== null) host.lifecycle.reschedule(latest, Date.now());
+	await host.dropStream();
 }

@@ -102,6 +102,7 @@ export class PartitionLog extends DurableObject<Env> {
 		read: (request) => this.reads.across(request),
 		readUtf8: (request) => this.reads.utf8Across(request),
 		wake: () => this.waiters.wakeAll(),
+		alarmBy: (atMs) => this.lifecycle.ensureBy(atMs),
 	});
 	/** What the WebSocket tails (tail.ts) read: the view, local reads, and reads across R2 for old offsets. */
 	readonly #tailLog: TailSource = {
@@ -187,6 +188,8 @@ export class PartitionLog extends DurableObject<Env> {
 			producers: this.producers,
 			activeConfig: () => (this.#status === "active" ? this.config : null),
 			reload: () => this.#rebuild(),
+			// A stream's state is kept only in a configured partition: its topic id is known.
+			dropStream: () => this.#streams.dropIfDeleted(env, this.#topicId as string),
 		});
 		ctx.blockConcurrencyWhile(() => this.lifecycle.loadAlarm());
 	}

@@ -7,8 +7,8 @@
  * group's transaction, so they commit together and the answer leaves only after that commit.
  */
 
-import type { Failure, Result } from "../shared/errors.ts";
-import { DS_PRODUCER_IDLE_MS, EXPIRY_ROWS_PER_STEP, FETCH_RECORDS_MAX } from "../shared/limits.ts";
+import { type Failure, type Result, thrownUnless } from "../shared/errors.ts";
+import { DS_DROP_CHECK_MS, DS_PRODUCER_IDLE_MS, EXPIRY_ROWS_PER_STEP, FETCH_RECORDS_MAX } from "../shared/limits.ts";
 import {
 	checkProducer,
 	closedBySame,
@@ -20,6 +20,7 @@ import {
 	type StreamMeta,
 	sameSettings,
 } from "../shared/stream-rules.ts";
+import { topicRegistry } from "../shared/stubs.ts";
 import type {
 	StreamAppended,
 	StreamAppendRequest,
@@ -47,6 +48,8 @@ export interface StreamHost {
 	readUtf8(request: ReadRequest): Promise<Result<ReadResult<Utf8Parts>>>;
 	/** Wakes waiting long-polls (a close changes what they answer). */
 	wake(): void;
+	/** Makes sure the partition's alarm comes by `atMs`. */
+	alarmBy(atMs: number): void;
 }
 
 const fail = (failure: StreamFailure): { ok: false; failure: StreamFailure } => ({ ok: false, failure });
@@ -243,7 +246,19 @@ export class StreamSide {
 		return row === undefined ? null : (JSON.parse(row.meta) as StreamMeta);
 	}
 
+	/**
+	 * Drops the topic of a stream marked deleted, whose drop at the edge failed (the partition's alarm, `DS_DROP_CHECK_MS`
+	 * after the mark); the registry then wipes this partition. Throws if the drop fails, for the alarm to retry.
+	 */
+	async dropIfDeleted(env: Env, topicId: string): Promise<void> {
+		if (!this.#meta()?.deleted) return;
+		const { topic } = this.#host.sql.exec<{ topic: string }>("SELECT topic FROM partition_state WHERE id = 1").one();
+		thrownUnless(await topicRegistry(env).deleteTopic(topic, topicId), "topic_not_found");
+	}
+
 	#save(meta: StreamMeta): void {
+		// Marked deleted: the edge drops the topic at once; should that fail, and no request finish it, the alarm does.
+		if (meta.deleted) this.#host.alarmBy(Date.now() + DS_DROP_CHECK_MS);
 		this.#host.sql.exec(
 			"INSERT INTO stream_meta (id, meta) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET meta = excluded.meta",
 			JSON.stringify(meta),

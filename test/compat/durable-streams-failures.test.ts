@@ -4,9 +4,10 @@
  * stream; a fork deleted while the registry failed to drop its topic, or whose creation failed, still gives back
  * its source's reference; a DELETE retried after its topic's drop failed finishes the drop before it answers; and a
  * stream made again at a path whose topic's drop failed, or came late, starts empty; a deleted source whose drop failed
- * when its last fork went is dropped by the next request that finds it, and gives back its own reference on its source.
+ * when its last fork went is dropped by the next request that finds it, and gives back its own reference on its source;
+ * and a deleted stream's topic whose drop failed and no request came is dropped by its partition's alarm.
  */
-import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, runDurableObjectAlarm, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { streamTopic } from "../../src/http/compat/durable-streams/stream-names.ts";
@@ -37,6 +38,21 @@ async function partitionFailsOnce(path: string): Promise<void> {
 	await runInDurableObject(await partitionStub(streamTopic(path)), (_, state) =>
 		failStatementOnce(state.storage.sql, /stream_meta/, STORAGE_ERROR),
 	);
+}
+
+/** The registry's next drop of `topic` fails (its storage), once; its other calls, and other topics' drops, go through. */
+async function dropFailsOnce(topic: string): Promise<void> {
+	await runInDurableObject(topicRegistry(env), (instance) => {
+		const registry = instance as unknown as { find(name: string): unknown };
+		const find = registry.find;
+		registry.find = function (this: unknown, name: string) {
+			if (name === topic && new Error().stack?.includes("deleteTopic")) {
+				registry.find = find;
+				throw new Error(STORAGE_ERROR);
+			}
+			return find.call(this, name);
+		};
+	});
 }
 
 describe("a stream's partition failing inside it", { timeout: 20_000 }, () => {
@@ -120,6 +136,33 @@ describe("a DELETE retried after its stream's topic failed to drop", { timeout: 
 	});
 });
 
+describe("a stream deleted while its topic's drop keeps failing, and no request comes", { timeout: 20_000 }, () => {
+	it("has its topic dropped by its partition's alarm, which backs off while the drop fails, logged", async () => {
+		const path = await stream("alarm-drop");
+		const topic = streamTopic(path);
+		const log = await partitionStub(topic);
+		const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
+		await dropFailsOnce(topic);
+		expect((await call("DELETE", `${DS}/${path}`)).status).toBe(503);
+		const stored = async () => (await topicRegistry(env).getTopic(topic)).ok;
+		// The alarm's first drop fails too: tried again after a back-off, said in the log.
+		await dropFailsOnce(topic);
+		const first = await runDurableObjectAlarm(log);
+		const storedAfterFirst = await stored();
+		const retryInMs = ((await runInDurableObject(log, (_, state) => state.storage.getAlarm())) ?? 0) - Date.now();
+		const second = await runDurableObjectAlarm(log);
+		const logged = errors.mock.calls.some(([line]) => String(line).includes("partition alarm failed (1 in a row)"));
+		expect({ first, storedAfterFirst, retrying: retryInMs > 0, logged, second, stored: await stored() }).toEqual({
+			first: true,
+			storedAfterFirst: true,
+			retrying: true,
+			logged: true,
+			second: true,
+			stored: false,
+		});
+	});
+});
+
 describe("a read that finds its stream deleted while its topic's drop failed", { timeout: 20_000 }, () => {
 	it("answers 404 and logs a drop behind the answer that fails again, naming the stream's topic", async () => {
 		const path = await stream("read-drop");
@@ -185,17 +228,7 @@ describe("a fork's DELETE whose deleted source's drop failed", { timeout: 20_000
 		const source = streamTopic(path);
 		vi.spyOn(console, "error").mockImplementation(() => undefined);
 		// The registry's next drop of the source's topic fails (storage), once; the fork's own drop goes through.
-		await runInDurableObject(topicRegistry(env), (instance) => {
-			const registry = instance as unknown as { find(name: string): unknown };
-			const find = registry.find;
-			registry.find = function (this: unknown, name: string) {
-				if (name === source && new Error().stack?.includes("deleteTopic")) {
-					registry.find = find;
-					throw new Error(STORAGE_ERROR);
-				}
-				return find.call(this, name);
-			};
-		});
+		await dropFailsOnce(source);
 		const first = (await call("DELETE", `${DS}/${fork}`)).status;
 		const again = (await call("DELETE", `${DS}/${fork}`)).status;
 		const ctx = createExecutionContext();
@@ -221,18 +254,7 @@ describe("a fork chain whose middle stream's drop failed when its last fork went
 		expect((await call("HEAD", `${DS}/${grandparent}`)).status, "the grandparent, referenced").toBe(410);
 		vi.spyOn(console, "error").mockImplementation(() => undefined);
 		// The registry's next drop of the parent's topic fails (storage), once; every other drop goes through.
-		const parentTopic = streamTopic(parent);
-		await runInDurableObject(topicRegistry(env), (instance) => {
-			const registry = instance as unknown as { find(name: string): unknown };
-			const find = registry.find;
-			registry.find = function (this: unknown, name: string) {
-				if (name === parentTopic && new Error().stack?.includes("deleteTopic")) {
-					registry.find = find;
-					throw new Error(STORAGE_ERROR);
-				}
-				return find.call(this, name);
-			};
-		});
+		await dropFailsOnce(streamTopic(parent));
 		const childDeleted = (await call("DELETE", `${DS}/${child}`)).status;
 		// The parent's drop finished by a DELETE's retry.
 		const parentDeleted = (await call("DELETE", `${DS}/${parent}`)).status;
