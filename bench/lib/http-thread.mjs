@@ -21,7 +21,7 @@ import { createClient } from "./http.mjs";
 /**
  * A request as it crosses to the thread.
  * @typedef {{ id: number, method: string, path: string, body?: Uint8Array, headers?: Record<string, string>, keepTail?: number, into?: number }} ThreadRequest
- * @typedef {{ id: number, ok: true, status: number, headers: import("node:http").IncomingHttpHeaders, body: Uint8Array | null, length: number, sentBytes: number, receivedBytes: number } | { id: number, ok: false, message: string }} ThreadAnswer
+ * @typedef {{ id: number, ok: true, status: number, headers: import("node:http").IncomingHttpHeaders, body: Uint8Array | null, length: number, sentBytes: number, receivedBytes: number, resent: number } | { id: number, ok: false, message: string }} ThreadAnswer
  */
 
 if (!isMainThread && workerData?.benchHttpThread === true) serve();
@@ -55,6 +55,7 @@ function serve() {
 				length: response.body.length,
 				sentBytes: response.sentBytes,
 				receivedBytes: response.receivedBytes,
+				resent: response.resent,
 			};
 		} catch (error) {
 			answer = { id: message.id, ok: false, message: String(error instanceof Error ? error.message : error) };
@@ -147,6 +148,7 @@ export function createThreadClient(baseUrl, { token, sockets }) {
 					: Buffer.from(answer.body.buffer, answer.body.byteOffset, answer.body.byteLength),
 			sentBytes: answer.sentBytes,
 			receivedBytes: answer.receivedBytes,
+			resent: answer.resent,
 		};
 	}
 

@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
+import { createServer as createNetServer } from "node:net";
 import { after, before, test } from "node:test";
 import { createClient } from "../../bench/lib/http.mjs";
 import { createThreadClient, sharedBuffer } from "../../bench/lib/http-thread.mjs";
@@ -118,3 +119,98 @@ test("the thread client refuses a buffer it cannot share, and rejects a request 
 	// A closed client's thread is gone: a request fails at once instead of waiting for an answer that never comes.
 	await assert.rejects(nowhere.request("GET", "/"), /thread exited/);
 });
+
+/**
+ * A raw HTTP/1.1 server that answers with no Keep-Alive header (as workerd does) and, per `onRequest`, either answers
+ * 200 "ok" on the same connection or closes it without an answer. Counts connections and requests seen.
+ * @param {(seen: { connection: number, onConnection: number }) => "answer" | "close"} onRequest
+ */
+async function rawServer(onRequest) {
+	const seen = { connections: 0, requests: 0 };
+	/** @type {Set<import("node:net").Socket>} */
+	const open = new Set();
+	/** @type {((socket: import("node:net").Socket) => void)[]} */
+	const closedByClient = [];
+	const server = createNetServer((socket) => {
+		const connection = ++seen.connections;
+		let onConnection = 0;
+		let pending = "";
+		open.add(socket);
+		socket.on("end", () => {
+			for (const resolve of closedByClient.splice(0)) resolve(socket);
+			socket.end();
+		});
+		socket.on("close", () => open.delete(socket));
+		socket.on("data", (data) => {
+			pending += data.toString("latin1");
+			for (let end = pending.indexOf("\r\n\r\n"); end >= 0; end = pending.indexOf("\r\n\r\n")) {
+				pending = pending.slice(end + 4);
+				seen.requests++;
+				if (onRequest({ connection, onConnection: ++onConnection }) === "close") socket.destroy();
+				else socket.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+			}
+		});
+	});
+	await new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(undefined)));
+	const address = /** @type {import("node:net").AddressInfo} */ (server.address());
+	return {
+		url: `http://127.0.0.1:${address.port}`,
+		seen,
+		/** Resolves when a client half-closes a connection of its own accord. */
+		clientClosed: () => new Promise((resolve) => closedByClient.push(resolve)),
+		close() {
+			for (const socket of open) socket.destroy();
+			server.close();
+		},
+	};
+}
+
+for (const [name, make] of /** @type {const} */ ([
+	["client", createClient],
+	["thread client", createThreadClient],
+])) {
+	test(`${name}: a request on a kept-alive connection the server closes as it arrives is sent again on a new one`, async () => {
+		// workerd closes a connection idle for 5 s; a request sent on it just then meets the close unanswered.
+		const raw = await rawServer(({ onConnection }) => (onConnection === 2 ? "close" : "answer"));
+		const client = make(raw.url, { token: "t", sockets: 1 });
+		try {
+			assert.equal((await client.request("GET", "/")).status, 200);
+			const again = await client.request("POST", "/", Buffer.from("{}"));
+			assert.equal(again.status, 200);
+			assert.equal(again.resent, 1);
+			assert.deepEqual(raw.seen, { connections: 2, requests: 3 });
+		} finally {
+			await client.close();
+			raw.close();
+		}
+	});
+
+	test(`${name}: a request the server closes unanswered on a new connection is not sent again`, async () => {
+		const raw = await rawServer(() => "close");
+		const client = make(raw.url, { token: "t", sockets: 1 });
+		try {
+			await assert.rejects(client.request("GET", "/"), /socket hang up|ECONNRESET/);
+			assert.deepEqual(raw.seen, { connections: 1, requests: 1 });
+		} finally {
+			await client.close();
+			raw.close();
+		}
+	});
+
+	// The thread serves the same client: its 4 s wait is not spent twice.
+	if (name !== "client") continue;
+	test(`${name}: a connection left idle is closed by the client before a server's idle close can meet a request`, async () => {
+		const raw = await rawServer(() => "answer");
+		const client = make(raw.url, { token: "t", sockets: 1 });
+		try {
+			const closed = raw.clientClosed();
+			assert.equal((await client.request("GET", "/")).status, 200);
+			await closed;
+			assert.equal((await client.request("GET", "/")).status, 200);
+			assert.deepEqual(raw.seen, { connections: 2, requests: 2 });
+		} finally {
+			await client.close();
+			raw.close();
+		}
+	});
+}
