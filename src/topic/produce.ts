@@ -439,12 +439,12 @@ async function refusedClaim(env: Env, meta: TopicMeta, shares: readonly Share[])
 
 /**
  * A partition's call that threw (its object reset, storage failed): logged, and answered as retriable. A bug (`isBug`:
- * ours, or the partition's `internal` thrown on) is thrown on: a 500, as it fails again the same way.
+ * ours, or the partition's `internal` thrown on) is answered 500 `internal`, as it fails again the same way: answered,
+ * not thrown, so a request of several shares waits for the others and says theirs may have been written.
  */
 function unavailable(meta: TopicMeta, share: Share, cause: unknown): Failure {
-	if (isBug(cause)) throw cause;
 	console.error(`produce: partition ${share.partition} of "${meta.name}" failed: ${String(cause)}`);
-	return partitionUnavailable(share.partition);
+	return isBug(cause) ? err("internal", "internal error") : partitionUnavailable(share.partition);
 }
 
 /**

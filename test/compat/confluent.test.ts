@@ -20,8 +20,9 @@ import { keyAuthority } from "../../src/shared/stubs.ts";
 import { batch, chunked, expectV3Error, JSON_TYPE, type Report, records, reportsOf, V3 } from "../support/confluent.ts";
 import { basic, createKey, failKeyStatement } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";
+import { appendsNeedConfig, configureBreaksOnce } from "../support/needs-config.ts";
 import { UNTIL_SEEN } from "../support/until.ts";
-import { ADMIN_TOKEN, BASE, call, createTopic, fetchRecords, json, produce } from "../support/worker.ts";
+import { ADMIN_TOKEN, BASE, call, createTopic, fetchRecords, highWatermarks, json, produce } from "../support/worker.ts";
 
 describe("discovery", () => {
 	const topic = uniqueTopic("v3-discover");
@@ -353,6 +354,8 @@ describe("streaming produce (chunked body of concatenated records)", () => {
 });
 
 describe("records:batch", () => {
+	afterEach(() => vi.restoreAllMocks());
+
 	it("answers 207 with each entry a success or a failure on its own, by id", async () => {
 		const topic = uniqueTopic("v3-batch");
 		await createTopic(topic, 2);
@@ -388,6 +391,27 @@ describe("records:batch", () => {
 		]);
 		expect((await fetchRecords(topic, 0, "offset=0")).records.map((r) => r.value)).toEqual(["one", "five"]);
 		expect((await fetchRecords(topic, 1, "offset=0")).records.map((r) => [r.key, r.value])).toEqual([["k", [3]]]);
+	});
+
+	it("answers 207 when one partition's share meets its bug: the other entry a success, this one a 500 failure", async () => {
+		const topic = uniqueTopic("v3-batch-bug");
+		await createTopic(topic, 2);
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		await configureBreaksOnce(topic, 0);
+		const restore = appendsNeedConfig(0, 1);
+		let response: { successes: (Report & { id: string })[]; failures: (Report & { id: string })[] };
+		try {
+			const entries = [
+				{ id: "1", partition_id: 0, value: { type: "STRING", data: "a" } },
+				{ id: "2", partition_id: 1, value: { type: "STRING", data: "b" } },
+			];
+			response = await json("POST", batch(topic), 207, { body: { entries } });
+		} finally {
+			restore();
+		}
+		expect(response.successes.map((s) => [s.id, s.partition_id, s.offset])).toEqual([["2", 1, 0]]);
+		expect(response.failures.map((f) => [f.id, f.error_code, f.error?.code])).toEqual([["1", 500, "internal"]]);
+		expect(await highWatermarks(topic)).toEqual([0, 1]);
 	});
 
 	it("refuses the whole batch for missing, malformed or repeated ids, an empty batch, or an unknown topic", async () => {

@@ -3,16 +3,18 @@
  * `{"error","status"}` shape for every status (the client parses every body as JSON and retries any non-2xx),
  * the one-line `GET /produce/{topic}/{message}`, the inbound `/webhook?topic=`, and bad input as 400s.
  */
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { app } from "../../src/http/app.ts";
 import { cutPollBodies } from "../support/group.ts";
 import { basic, createKey } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";
-import { appendsNeedConfig } from "../support/needs-config.ts";
+import { appendsNeedConfig, configureBreaksOnce } from "../support/needs-config.ts";
 import { clientError, kafka, routeClientToWorker, sent, withoutBackoff } from "../support/upstash.ts";
 import { ADMIN_TOKEN, call, createTopic, fetchRecords, json, produce as produceV1 } from "../support/worker.ts";
 
 routeClientToWorker();
+
+afterEach(() => vi.restoreAllMocks());
 
 const admin = basic("admin", ADMIN_TOKEN);
 
@@ -411,6 +413,27 @@ describe("a produce across topics that a platform failure cuts short in one of t
 			},
 		]);
 		expect(await values(spread, 0)).toEqual(["a"]);
+	});
+
+	it("answers 207 too when one topic's share meets a partition's bug: the written topic's message its metadata, the other a 500", async () => {
+		const broken = uniqueTopic("bug-topic");
+		const written = uniqueTopic("bug-other");
+		await createTopic(broken, 1);
+		await createTopic(written, 2);
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		await configureBreaksOnce(broken);
+		// Only partition 0 asks again: the broken topic's one share; the written topic's goes to partition 1.
+		const { answer, statuses } = await produceManyCut(0, 1, [
+			{ topic: broken, value: "a" },
+			{ topic: written, value: "b", partition: 1 },
+		]);
+		// A whole 500 would have the client send both again, writing "b" twice.
+		expect(statuses).toEqual([207]);
+		expect(answer).toEqual([
+			{ topic: broken, error: "internal error; some of this request's records may have been written", status: 500 },
+			{ topic: written, partition: 1, offset: 0, timestamp: expect.any(Number) },
+		]);
+		expect(await values(written, 1)).toEqual(["b"]);
 	});
 
 	it("is refused as a whole (503) when no topic's share was written, and the client's repeat writes each message once", async () => {

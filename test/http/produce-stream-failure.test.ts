@@ -18,13 +18,12 @@ import { keyAuthority, topicRegistry } from "../../src/shared/stubs.ts";
 import { invalidate } from "../../src/topic/topic-cache.ts";
 import { createKey, failKeyStatement } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";
-import { appendsNeedConfig } from "../support/needs-config.ts";
+import { appendsNeedConfig, configureBreaksOnce } from "../support/needs-config.ts";
 import { openProduceSocket, type Report } from "../support/produce-stream.ts";
 import { BUG } from "../support/rpc-failure.ts";
-import { partitionStub } from "../support/stubs.ts";
 import { throwOnce } from "../support/throw-once.ts";
 import { UNTIL_SEEN } from "../support/until.ts";
-import { ADMIN_TOKEN, BASE, call, createTopic, fetchRecords } from "../support/worker.ts";
+import { ADMIN_TOKEN, BASE, call, createTopic, fetchRecords, highWatermarks } from "../support/worker.ts";
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -156,16 +155,12 @@ describe("a produce whose partition meets a bug", () => {
 		await createTopic(topic, 1);
 		quiet();
 		// The partition's configure answers its bug 500 internal (settleEach); the produce throws on it (thrownUnless).
-		const breakConfigure = async () =>
-			runInDurableObject(await partitionStub(topic), (instance) =>
-				throwOnce(instance as unknown as { offsets(): void }, "offsets", new TypeError("offsets broke")),
-			);
 		const restore = appendsNeedConfig(0, 2);
 		try {
-			await breakConfigure();
+			await configureBreaksOnce(topic);
 			const posted = await call("POST", `/v1/topics/${topic}/records`, { body: { records: [{ value: "a" }] } });
 			const socket = await openProduceSocket(topic);
-			await breakConfigure();
+			await configureBreaksOnce(topic);
 			socket.ws.send(JSON.stringify({ value: "b" }));
 			await socket.until(() => socket.reports.length === 1);
 			expect([posted.status, socket.reports[0]?.status, socket.reports[0]?.error?.code]).toEqual([500, 500, "internal"]);
@@ -173,6 +168,30 @@ describe("a produce whose partition meets a bug", () => {
 		} finally {
 			restore();
 		}
+	});
+
+	it("in one share of a request spread over partitions: 500 internal once every share settled, saying the others' records may have been written", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 2);
+		quiet();
+		await configureBreaksOnce(topic, 0);
+		const restore = appendsNeedConfig(0, 1);
+		let response: Response;
+		try {
+			const records = [
+				{ value: "a", partition: 0 },
+				{ value: "b", partition: 1 },
+			];
+			response = await call("POST", `/v1/topics/${topic}/records`, { body: { records } });
+		} finally {
+			restore();
+		}
+		// Answered after partition 1's share landed, not at partition 0's bug.
+		expect(await highWatermarks(topic)).toEqual([0, 1]);
+		expect([response.status, ((await response.json()) as { error: unknown }).error]).toEqual([
+			500,
+			expect.objectContaining({ code: "internal", message: "internal error; some of this request's records may have been written" }),
+		]);
 	});
 
 	it("answered as its append's failure (500 internal): a stream of it ends, where it answered that run and went on", async () => {

@@ -3,7 +3,10 @@
  * config moved on while its produce was under way (the partition knows a newer version than the edge's cached one).
  */
 
+import { runInDurableObject } from "cloudflare:test";
 import { PartitionLog } from "../../src/partition/partition-log.ts";
+import { partitionStub } from "./stubs.ts";
+import { throwOnce } from "./throw-once.ts";
 
 /**
  * Until the returned function is called, the next `times` appends to partition `partition` (of any topic) answer
@@ -25,4 +28,14 @@ export function appendsNeedConfig(partition: number, times: number, method: "app
 	return () => {
 		prototype[method] = append;
 	};
+}
+
+/**
+ * Partition `partition` of `topic` meets a bug in its next `configure` (its offsets() throws a TypeError), which it
+ * answers 500 `internal`: with `appendsNeedConfig`, the produce that configures it meets a partition's bug.
+ */
+export async function configureBreaksOnce(topic: string, partition = 0): Promise<void> {
+	await runInDurableObject(await partitionStub(topic, partition), (instance) =>
+		throwOnce(instance as unknown as { offsets(): void }, "offsets", new TypeError("offsets broke")),
+	);
 }
