@@ -345,6 +345,8 @@ export const WEBHOOK_POLL_WAIT_MS = 10_000;
 export const WEBHOOK_IDLE_RECHECK_MS = 5 * 60_000;
 /** After a lane failed unexpectedly (a partition unreachable), or the registry read, the next run waits this long. */
 export const WEBHOOK_ERROR_RETRY_MS = 5_000;
+/** A dead-letter write that failed (the registry or partition unavailable, or its bug) is tried again after this long. */
+export const WEBHOOK_DEAD_LETTER_RETRY_MS = 30_000;
 /**
  * A partition whose watch fails (overloaded, or a bug) cannot poke its dispatcher: the dispatcher looks again after
  * `WEBHOOK_ERROR_RETRY_MS`, twice as long each time the watch fails again, up to this.

@@ -8,7 +8,7 @@
 import type { ReadResult } from "../partition/types.ts";
 import type { Waiters } from "../partition/waiters.ts";
 import type { DomainError } from "../shared/errors.ts";
-import { WEBHOOK_BATCH_BYTES_MAX } from "../shared/limits.ts";
+import { WEBHOOK_BATCH_BYTES_MAX, WEBHOOK_DEAD_LETTER_RETRY_MS } from "../shared/limits.ts";
 import { readRecords } from "../shared/log-reader.ts";
 import { lineOffset, lineTimestamp, RECORD_SEPARATOR } from "../shared/record-codec.ts";
 import { topicRegistry } from "../shared/stubs.ts";
@@ -26,8 +26,6 @@ import { allowPrivate, checkUrlSyntax } from "./url-policy.ts";
 const LANE_STEPS_MAX = 10_000;
 /** Slack on the change wait, so a read that times out normally wins the race against it. */
 const CHANGE_GRACE_MS = 1_000;
-/** A dead-letter write that failed (registry or partition unavailable) is tried again after this long. */
-const DEAD_LETTER_RETRY_MS = 30_000;
 
 /**
  * What a lane needs from its `WebhookDispatcher`: a narrow object the dispatcher builds, so none of this is on
@@ -328,7 +326,7 @@ export class Lane {
 				console.error(`webhook ${sub.id}: dead-letter write to "${name}" failed: ${produced.error.message}`);
 				this.#host.sql.exec(
 					"UPDATE lanes SET next_attempt_at_ms = ? WHERE subscription_id = ? AND partition = ?",
-					nowMs + DEAD_LETTER_RETRY_MS,
+					nowMs + WEBHOOK_DEAD_LETTER_RETRY_MS,
 					sub.id,
 					this.#partition,
 				);

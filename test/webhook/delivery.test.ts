@@ -6,7 +6,9 @@
 import { runInDurableObject } from "cloudflare:test";
 import { Webhook } from "standardwebhooks";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { WEBHOOK_DEAD_LETTER_RETRY_MS } from "../../src/shared/limits.ts";
 import { uniqueTopic } from "../support/names.ts";
+import { appendsNeedConfig, configureBreaksOnce } from "../support/needs-config.ts";
 import { dispatcherStub } from "../support/stubs.ts";
 import { type ReceivedRequest, useReceiver } from "../support/webhook-receiver.ts";
 import { call, createTopic, expectError, fetchRecords, json, produce } from "../support/worker.ts";
@@ -45,16 +47,19 @@ async function topicWithSubscription(body: Record<string, unknown>, partitions =
 }
 
 /** A subscription whose receiver always answers 500, dead-lettering each record after its one attempt. */
-async function deadLetteringSubscription(name: string): Promise<{ topic: string; sub: Subscription }> {
+async function deadLetteringSubscription(name: string, partitions = 1): Promise<{ topic: string; sub: Subscription }> {
 	const path = `/${name}-${crypto.randomUUID()}`;
 	receiver.on(path, () => new Response("nope", { status: 500 }));
-	return topicWithSubscription({
-		url: `https://receiver.test${path}`,
-		start: "earliest",
-		max_attempts: 1,
-		retry_schedule_ms: [0],
-		batch_max_records: 1,
-	});
+	return topicWithSubscription(
+		{
+			url: `https://receiver.test${path}`,
+			start: "earliest",
+			max_attempts: 1,
+			retry_schedule_ms: [0],
+			batch_max_records: 1,
+		},
+		partitions,
+	);
 }
 
 /**
@@ -220,6 +225,36 @@ describe("webhook delivery", () => {
 		expect(dead.records.map((r) => (r.value as string).length)).toEqual([big.length, "after".length]);
 		expect(dead.records[0]?.headers).toEqual([]);
 		expect(dead.records[1]?.headers.map((h) => h.key)).toContain("tributary-dlq-error");
+	});
+
+	it("tries a dead-letter write that met its partition's bug again after WEBHOOK_DEAD_LETTER_RETRY_MS, the record kept", async () => {
+		// The record on partition 1: only the dead-letter topic's one partition, 0, asks for its config (and meets the bug).
+		const { topic, sub } = await deadLetteringSubscription("dlq-bug", 2);
+		topics.push(sub.dead_letter_topic);
+		await createTopic(sub.dead_letter_topic, 1);
+		const error = vi.spyOn(console, "error").mockImplementation(() => undefined);
+		await configureBreaksOnce(sub.dead_letter_topic);
+		const restore = appendsNeedConfig(0, 1);
+		const before = Date.now();
+		try {
+			await produce(topic, [{ value: "poison", partition: 1 }]);
+			await runDispatcherNow(topic);
+			const logged = () => error.mock.calls.map(([line]) => String(line));
+			await vi.waitFor(
+				() => expect(logged()).toContain(`webhook ${sub.id}: dead-letter write to "${sub.dead_letter_topic}" failed: internal error`),
+				WAIT,
+			);
+		} finally {
+			restore();
+			error.mockRestore();
+		}
+		const lane = await runInDurableObject(await dispatcherStub(topic), (_, state) =>
+			state.storage.sql
+				.exec<{ next_attempt_at_ms: number }>("SELECT next_attempt_at_ms FROM lanes WHERE subscription_id = ? AND partition = 1", sub.id)
+				.one(),
+		);
+		expect(lane.next_attempt_at_ms).toBeGreaterThanOrEqual(before + WEBHOOK_DEAD_LETTER_RETRY_MS);
+		expect((await fetchRecords(sub.dead_letter_topic, 0, "offset=0")).records).toEqual([]);
 	});
 
 	it("dead-letters a record whose time the dead-letter topic's timestamp window refuses, with the append time", async () => {
