@@ -6,7 +6,7 @@
 
 import { parseJsonExact, utf8ByteLength } from "../shared/json.ts";
 import { RECORD_HEADERS_MAX } from "../shared/limits.ts";
-import { encodeTail, RECORD_SEPARATOR, type RecordHeader, type StoredRecord, type ValueEncoding } from "../shared/record-codec.ts";
+import { encodeTail, RECORD_SEPARATOR, type RecordHeader, type StoredRecord } from "../shared/record-codec.ts";
 import type { ProduceInput } from "../topic/produce.ts";
 import type { RecordFilter } from "./types.ts";
 
