@@ -2,7 +2,8 @@
  * @module
  * A partition's background work, on one alarm multiplexed over whatever is due first (partywhen's model):
  * retention (time and size, remote segments first), compaction, forgetting idle producers and old idempotency
- * keys, and tiered storage's offload and orphan sweep (tiering/, the alarm's asynchronous part). Each run does
+ * keys, tiered storage's offload and orphan sweep (tiering/, the alarm's asynchronous part), and a deleted Durable
+ * Streams stream's topic drop (stream-side.ts, after the run). Each run does
  * bounded work — a few hundred rows at most — and, if more is left, sets the alarm for now again, so produce
  * is never blocked for long.
  */
@@ -23,6 +24,7 @@ import type { BatchCache } from "./batch-cache.ts";
 import { compactLines, compacts, type LatestRecord } from "./compaction.ts";
 import { endsColumn, saveTotals } from "./log-store.ts";
 import { type HeadBatch, planRetention, retentionDueMs } from "./retention.ts";
+import type { StreamSide } from "./stream-side.ts";
 import type { TieredStorage } from "./tiering/tiered-storage.ts";
 import { remoteRetentionDueMs } from "./tiering/tiering-plan.ts";
 import type { LogView } from "./types.ts";
@@ -58,6 +60,8 @@ export class Lifecycle {
 		view: LogView,
 		tiering: TieredStorage,
 		private readonly cache: BatchCache,
+		/** The Durable Streams side, whose stream marked deleted has its drop checked (stream-side.ts). */
+		private readonly streams: Pick<StreamSide, "dropDueMs">,
 	) {
 		this.#view = view;
 		this.#tiering = tiering;
@@ -136,6 +140,7 @@ export class Lifecycle {
 			this.#sql.exec<{ due: number | null }>("SELECT compaction_due_ms AS due FROM partition_state WHERE id = 1").one().due,
 			this.#minPlus("producer_state", "updated_at_ms", config["producer.id.expiration.ms"]),
 			this.#minPlus("idempotency_keys", "created_at_ms", IDEMPOTENCY_WINDOW_MS),
+			this.streams.dropDueMs(nowMs),
 		].filter((due): due is number => due !== null);
 		const due = candidates.length === 0 ? null : Math.min(Math.max(nowMs, Math.min(...candidates)), ALARM_AT_MS_MAX);
 		if (due !== this.alarmAtMs) this.#setAlarm(due);

@@ -163,7 +163,7 @@ export class PartitionLog extends DurableObject<Env> {
 			beforeDeletingBatches: () => this.producers.snapshot(),
 			reload: () => this.#rebuild(),
 		});
-		this.lifecycle = new Lifecycle(ctx.storage, this.#view, this.tiering, this.hot);
+		this.lifecycle = new Lifecycle(ctx.storage, this.#view, this.tiering, this.hot, this.#streams);
 		this.#appends = new CommitQueue({
 			write: (entries) => this.writeGroup(entries),
 			// Nothing was written: a failure (a bug's 500: no retry invited), or, unconfigured, the config all needed (`stage`).

@@ -256,6 +256,11 @@ export class StreamSide {
 		thrownUnless(await topicRegistry(env).deleteTopic(topic, topicId), "topic_not_found");
 	}
 
+	/** When the alarm must look at a stream marked deleted (`dropIfDeleted`): a reschedule keeps it. Null when not deleted. */
+	dropDueMs(nowMs: number): number | null {
+		return this.#meta()?.deleted ? nowMs + DS_DROP_CHECK_MS : null;
+	}
+
 	#save(meta: StreamMeta): void {
 		// Marked deleted: the edge drops the topic at once; should that fail, and no request finish it, the alarm does.
 		if (meta.deleted) this.#host.alarmBy(Date.now() + DS_DROP_CHECK_MS);

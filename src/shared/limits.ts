@@ -434,8 +434,9 @@ export const DS_PRODUCER_IDLE_MS = 7 * 24 * 60 * 60 * 1000;
 /** Durable Streams: how long one SSE response stays open before the client is asked to reconnect. */
 export const DS_SSE_LIFETIME_MS = 60_000;
 /**
- * Durable Streams: a stream marked deleted has its partition's alarm drop its topic this long after, if the edge's drop
- * (at once) failed and no request has finished it; a drop failing there is retried as a failed alarm run is.
+ * Durable Streams: a stream marked deleted has its partition's alarm drop its topic this long after (the mark, or the
+ * partition's latest reschedule), if the edge's drop (at once) failed and no request has finished it; a drop failing
+ * there is retried as a failed alarm run is.
  */
 export const DS_DROP_CHECK_MS = 60_000;
 /** Durable Streams: forks resolved per request when a delete releases a chain of soft-deleted sources. */

@@ -5,7 +5,8 @@
  * its source's reference; a DELETE retried after its topic's drop failed finishes the drop before it answers; and a
  * stream made again at a path whose topic's drop failed, or came late, starts empty; a deleted source whose drop failed
  * when its last fork went is dropped by the next request that finds it, and gives back its own reference on its source;
- * and a deleted stream's topic whose drop failed and no request came is dropped by its partition's alarm.
+ * and a deleted stream's topic whose drop failed and no request came is dropped by its partition's alarm, whatever
+ * rescheduled that alarm since (a DeleteRecords, a newer config).
  */
 import { createExecutionContext, runDurableObjectAlarm, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
@@ -14,9 +15,10 @@ import { streamTopic } from "../../src/http/compat/durable-streams/stream-names.
 import { dropTopic } from "../../src/http/compat/durable-streams/streams.ts";
 import worker from "../../src/index.ts";
 import { PartitionLog } from "../../src/partition/partition-log.ts";
+import { DS_DROP_CHECK_MS } from "../../src/shared/limits.ts";
 import { topicRegistry } from "../../src/shared/stubs.ts";
 import { uniqueTopic } from "../support/names.ts";
-import { partitionStub } from "../support/stubs.ts";
+import { partitionStub, topicIdOf } from "../support/stubs.ts";
 import { failStatementOnce, throwOnce } from "../support/throw-once.ts";
 import { ADMIN_TOKEN, BASE, call } from "../support/worker.ts";
 
@@ -24,6 +26,8 @@ const DS = "/ds/v1/stream";
 const STORAGE_ERROR = "SQLITE_IOERR: disk I/O error";
 const TEXT = { "Content-Type": "text/plain" };
 const BUSY = { error: { code: "BUSY", message: "a Durable Object failed; the request may be partly done", retriable: true } };
+
+type Log = Awaited<ReturnType<typeof partitionStub>>;
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -161,6 +165,43 @@ describe("a stream deleted while its topic's drop keeps failing, and no request 
 			stored: false,
 		});
 	});
+});
+
+describe("a stream deleted while its topic's drop failed, its partition then rescheduled", { timeout: 20_000 }, () => {
+	/**
+	 * What reschedules the partition outside an alarm run: a DeleteRecords (one that deletes nothing: records below the
+	 * log start would make retention due at once, its alarm run dropping the topic anyway), or a newer config taken.
+	 */
+	const reschedules = {
+		"a DeleteRecords": async (log: Log, topic: string) => expect((await log.deleteRecords(await topicIdOf(topic), 0)).ok).toBe(true),
+		"a newer config": async (log: Log, topic: string) => {
+			const meta = await topicRegistry(env).getTopic(topic);
+			if (!meta.ok) throw new Error(`topic ${topic} missing`);
+			const { name, topicId, configVersion, config } = meta.value;
+			expect((await log.configure({ topic: name, topicId, partition: 0, configVersion: configVersion + 1, config })).ok).toBe(true);
+		},
+	};
+
+	it.for(Object.keys(reschedules) as (keyof typeof reschedules)[])(
+		"keeps its drop check after %s: the alarm still comes and drops it",
+		async (by) => {
+			const path = await stream("drop-kept");
+			const topic = streamTopic(path);
+			const log = await partitionStub(topic);
+			vi.spyOn(console, "error").mockImplementation(() => undefined);
+			await dropFailsOnce(topic);
+			expect((await call("DELETE", `${DS}/${path}`)).status).toBe(503);
+			await reschedules[by](log, topic);
+			const alarm = await runInDurableObject(log, (_, state) => state.storage.getAlarm());
+			const checkBy = Date.now() + DS_DROP_CHECK_MS;
+			const ran = await runDurableObjectAlarm(log);
+			expect({ due: alarm !== null && alarm <= checkBy, ran, stored: (await topicRegistry(env).getTopic(topic)).ok }).toEqual({
+				due: true,
+				ran: true,
+				stored: false,
+			});
+		},
+	);
 });
 
 describe("a read that finds its stream deleted while its topic's drop failed", { timeout: 20_000 }, () => {
