@@ -83,7 +83,10 @@ export class WebhookDispatcher extends DurableObject<Env> {
 	 * waited, so a restart goes on with the streak, not back at the first back-off.
 	 */
 	#watchBackoffs: number | null;
-	/** A poke arrived since `scheduleNextAlarm` began; it then runs again at once instead of sleeping. */
+	/**
+	 * A poke, or a subscription made, resumed or replayed (`#kick`), arrived since `scheduleNextAlarm` began; it then runs
+	 * again at once instead of sleeping.
+	 */
 	#poked = false;
 	#scheduling = false;
 	/** What lanes may touch: built here so that none of it is a public member, callable over RPC. */
@@ -323,8 +326,10 @@ export class WebhookDispatcher extends DurableObject<Env> {
 	/** Starts work now: inside a running alarm, the new lanes join it; otherwise the alarm fires at once. */
 	async #kick(): Promise<void> {
 		this.changed.wakeAll();
-		if (this.deadlineMs > Date.now()) this.#startLanes();
-		else await this.ctx.storage.setAlarm(Date.now());
+		if (this.deadlineMs > Date.now()) return this.#startLanes();
+		// A run's end setting its next alarm meanwhile (its watch awaited) runs at once all the same, as after a poke.
+		this.#poked = true;
+		await this.ctx.storage.setAlarm(Date.now());
 	}
 
 	/**

@@ -1,15 +1,18 @@
 /**
  * An idle topic's webhook dispatcher sleeps (no alarm for `WEBHOOK_IDLE_RECHECK_MS`) with a watch on each
- * partition, and the next append pokes it awake: delivery goes on without a polling object.
+ * partition, and the next append pokes it awake: delivery goes on without a polling object. A replay (as a resume or a
+ * new subscription) made while a run's end sets that sleep runs at once all the same.
  */
 
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { PartitionLog } from "../../src/partition/partition-log.ts";
 import { WEBHOOK_IDLE_RECHECK_MS } from "../../src/shared/limits.ts";
 import { partitionLog, topicRegistry, webhookDispatcher } from "../../src/shared/stubs.ts";
 import { describeTopic, invalidate } from "../../src/topic/topic-cache.ts";
 import { uniqueTopic } from "../support/names.ts";
+import { dispatcherStub } from "../support/stubs.ts";
 import { throwOnce } from "../support/throw-once.ts";
 import { useReceiver } from "../support/webhook-receiver.ts";
 import { call, createTopic, json, produce } from "../support/worker.ts";
@@ -19,6 +22,7 @@ const WAIT = { timeout: 5_000, interval: 20 };
 
 const topics: string[] = [];
 afterEach(async () => {
+	vi.restoreAllMocks();
 	for (const topic of topics.splice(0)) await call("DELETE", `/v1/topics/${topic}`);
 });
 
@@ -42,15 +46,17 @@ async function endRunAndShortenRuns(dispatcher: ReturnType<typeof webhookDispatc
  * A one-partition topic whose subscription delivered its first record: its dispatcher's run goes on for
  * WEBHOOK_RUN_MS, the lane waiting on partition 0.
  */
-async function runningOnOnePartition(name: string): Promise<{ topic: string; path: string }> {
+async function runningOnOnePartition(name: string): Promise<{ topic: string; path: string; id: string }> {
 	const topic = uniqueTopic(name);
 	topics.push(topic);
 	await createTopic(topic, 1);
 	const path = `/${name}-${crypto.randomUUID()}`;
-	await json("POST", `/v1/topics/${topic}/subscriptions`, 201, { body: { url: `https://receiver.test${path}`, start: "earliest" } });
+	const { id } = await json<{ id: string }>("POST", `/v1/topics/${topic}/subscriptions`, 201, {
+		body: { url: `https://receiver.test${path}`, start: "earliest" },
+	});
 	await produce(topic, [{ value: "old-partition", partition: 0 }]);
 	await vi.waitFor(() => expect(receiver.at(path)).toHaveLength(1), WAIT);
-	return { topic, path };
+	return { topic, path, id };
 }
 
 describe("idle webhook dispatcher", () => {
@@ -141,5 +147,24 @@ describe("idle webhook dispatcher", () => {
 		).toBe("answered");
 		await endRunAndShortenRuns(dispatcher);
 		await vi.waitFor(() => expect(receiver.at(path).map((r) => r.json.partition)).toEqual([0, 1]), WAIT);
+	});
+
+	it("a replay made while a run's end sets the next alarm is delivered at once, not at the idle recheck", { timeout: 20_000 }, async () => {
+		const { topic, path, id } = await runningOnOnePartition("replay-at-end");
+		const dispatcher = await dispatcherStub(topic);
+		// The run's end asks the partition to watch; its answer is held until the replay has set its alarm.
+		const watching = Promise.withResolvers<void>();
+		const held = Promise.withResolvers<void>();
+		const watchAppends = PartitionLog.prototype.watchAppends;
+		vi.spyOn(PartitionLog.prototype, "watchAppends").mockImplementationOnce(async function (this: PartitionLog, ...args) {
+			watching.resolve();
+			await held.promise;
+			return watchAppends.apply(this, args);
+		});
+		await endRunAndShortenRuns(dispatcher);
+		await watching.promise;
+		await json("POST", `/v1/topics/${topic}/subscriptions/${id}/replay`, 200, { body: { offset: 0 } });
+		held.resolve();
+		await vi.waitFor(() => expect(receiver.at(path)).toHaveLength(2), WAIT);
 	});
 });
