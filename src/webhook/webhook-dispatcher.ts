@@ -445,6 +445,8 @@ export class WebhookDispatcher extends DurableObject<Env> {
 			)
 			.toArray();
 		if (retryDue === null && tailing.length === 0) {
+			// No active lane (all paused or gone): the streak goes with the lanes that made it.
+			this.#endStreak();
 			await this.ctx.storage.deleteAlarm();
 			return;
 		}
@@ -475,10 +477,8 @@ export class WebhookDispatcher extends DurableObject<Env> {
 			),
 		);
 		const failed = answers.find((answer) => !answer.ok);
-		if (!failed) {
-			if (this.#watchBackoffs) this.ctx.storage.kv.delete(WATCH_BACKOFFS_KEY);
-			this.#watchBackoffs = null;
-		} else if (this.#watchBackoffs === null) {
+		if (!failed) this.#endStreak();
+		else if (this.#watchBackoffs === null) {
 			this.#watchBackoffs = 0;
 			console.error(`webhook dispatcher of "${topic.topic}": watch failed: ${failed.error.message}`);
 		}
@@ -486,6 +486,12 @@ export class WebhookDispatcher extends DurableObject<Env> {
 		return failed
 			? Math.min(WEBHOOK_ERROR_RETRY_MS * 2 ** (this.#watchBackoffs ?? 0), WEBHOOK_WATCH_RETRY_MS_MAX)
 			: WEBHOOK_IDLE_RECHECK_MS;
+	}
+
+	/** No watch fails (or none is asked): the streak ends, its stored back-offs with it. */
+	#endStreak(): void {
+		if (this.#watchBackoffs) this.ctx.storage.kv.delete(WATCH_BACKOFFS_KEY);
+		this.#watchBackoffs = null;
 	}
 }
 

@@ -4,7 +4,8 @@
  * a topic's growth whose poke failed is answered all the same (the growth is done), the failure logged.
  * A run whose registry read (or its own sync) fails goes on delivering with the lanes it has, and the next run, which
  * syncs again, comes at the lane-error back-off, not at the idle recheck. A partition whose watch fails is looked at
- * again after a back-off that doubles while it keeps failing, not at once, a restart going on with the streak.
+ * again after a back-off that doubles while it keeps failing, not at once, a restart going on with the streak; the
+ * streak ends with the lanes that made it (no lane tails: none watches).
  */
 
 import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
@@ -122,17 +123,19 @@ async function endRunLater(stub: ReturnType<typeof webhookDispatcher>): Promise<
 }
 
 /** A one-partition topic whose subscription delivered a record, its dispatcher idle (its runs then 300 ms). */
-async function idleDispatcher(name: string): Promise<{ topic: string; stub: ReturnType<typeof webhookDispatcher> }> {
+async function idleDispatcher(name: string): Promise<{ topic: string; stub: ReturnType<typeof webhookDispatcher>; id: string }> {
 	const topic = uniqueTopic(name);
 	await createTopic(topic, 1);
 	const path = `/${name}-${crypto.randomUUID()}`;
 	receiver.on(path, () => new Response(null, { status: 204 }));
-	await json("POST", `/v1/topics/${topic}/subscriptions`, 201, { body: { url: `https://receiver.test${path}`, start: "earliest" } });
+	const { id } = await json<{ id: string }>("POST", `/v1/topics/${topic}/subscriptions`, 201, {
+		body: { url: `https://receiver.test${path}`, start: "earliest" },
+	});
 	await produce(topic, [{ value: "a" }]);
 	await vi.waitFor(() => expect(receiver.at(path)).toHaveLength(1), WAIT);
 	const stub = await dispatcherStub(topic);
 	await endRunLater(stub);
-	return { topic, stub };
+	return { topic, stub, id };
 }
 
 describe("a dispatcher's run whose registry read fails", () => {
@@ -274,6 +277,35 @@ describe("a dispatcher whose watch of a partition keeps failing", () => {
 		vi.mocked(PartitionLog.prototype.watchAppends).mockImplementation(watchAppends);
 		await runDurableObjectAlarm(stub);
 		expect(await runInDurableObject(stub, (_, state) => state.storage.kv.get("watch_backoffs"))).toBeUndefined();
+	});
+
+	it("ends its streak with the lanes that made it: a paused subscription's, resumed, starts a new one, logged", {
+		timeout: 30_000,
+	}, async () => {
+		const { topic, stub, id } = await idleDispatcher("wh-watch-paused");
+		const logged = vi.spyOn(console, "error").mockImplementation(() => undefined);
+		const topicId = await topicIdOf(topic);
+		const watchAppends = PartitionLog.prototype.watchAppends;
+		vi.spyOn(PartitionLog.prototype, "watchAppends").mockImplementation(async function (this: PartitionLog, ...args) {
+			if (args[0] !== topicId) return watchAppends.apply(this, args);
+			throw new Error("overloaded");
+		});
+		for (let run = 0; run < 3; run++) await runDurableObjectAlarm(stub);
+		const subscription = `/v1/topics/${topic}/subscriptions/${id}`;
+		await json("PATCH", subscription, 200, { body: { status: "paused" } });
+		// Paused, no lane tails: the run asks no watch and sets no next run.
+		await runDurableObjectAlarm(stub);
+		const storedWhilePaused = await runInDurableObject(stub, (_, state) => state.storage.kv.get("watch_backoffs"));
+		logged.mockClear();
+		await json("PATCH", subscription, 200, { body: { status: "active" } });
+		// The resume's alarm, run here or by workerd: either way the next is set once the resumed lane's watch failed.
+		await runDurableObjectAlarm(stub);
+		await vi.waitFor(async () => expect(await untilNextRun(stub)).toBeLessThan(Number.POSITIVE_INFINITY), WAIT);
+		expect({
+			storedWhilePaused,
+			delay: Math.round((await untilNextRun(stub)) / WEBHOOK_ERROR_RETRY_MS),
+			logged: logged.mock.calls.some((args) => String(args[0]).includes("watch failed")),
+		}).toEqual({ storedWhilePaused: undefined, delay: 1, logged: true });
 	});
 
 	it("starts its streak at the lane-error back-off after runs at once another partition caused, which served no back-off", {
