@@ -36,10 +36,13 @@ export class MemberCalls {
 		return this.#memberCall<T>(`${this.#memberPath(memberId)}/heartbeat`, {}, { retry: "always" });
 	}
 
-	/** A poll is sent again only if it was not served (`POLL_UNSENT_CODES`): one that was moved the member's read positions. */
+	/**
+	 * A poll is sent once: one that was served moved the member's read positions, and one that was not
+	 * (`POLL_UNSENT_CODES`) is sent again by the member after `PollBackoff`'s wait, while its heartbeat goes on.
+	 */
 	poll<T>(memberId: string, body: object, waitMs: number): Promise<T> {
 		const path = `${this.#memberPath(memberId)}/poll`;
-		return this.#memberCall<T>(path, body, { retry: "unsent", unsentCodes: POLL_UNSENT_CODES, waitMs });
+		return this.#memberCall<T>(path, body, { retry: "never", unsentCodes: POLL_UNSENT_CODES, waitMs });
 	}
 
 	commit(body: object): Promise<unknown> {

@@ -58,12 +58,15 @@ export function pollFailure(error: TributaryError): PollFailure {
 
 /**
  * The wait before a member polls again after a poll that was not served (`pollFailure`'s `unsent`): the HTTP retries'
- * backoff, growing with each such poll in a row and honouring `Retry-After`. The member keeps its membership
- * meanwhile (its heartbeat goes on: `waiting`), and a close cuts the wait short: it need not sit it out.
+ * backoff, growing with each such poll in a row and honouring `Retry-After`. The poll itself is sent once (its
+ * proved-unsent refusals are waited here, not in `Http.request`'s retries): the member keeps its membership meanwhile
+ * (its heartbeat goes on: `waiting`). A close cuts the wait short, and no wait starts after it (a poll under way when
+ * the close came may be refused after the cut): it need not sit one out.
  */
 export class PollBackoff {
 	#inARow = 0;
 	#cut: (() => void) | null = null;
+	#stopped = false;
 
 	/** Whether a wait is under way. */
 	get waiting(): boolean {
@@ -71,6 +74,7 @@ export class PollBackoff {
 	}
 
 	wait(error: TributaryError): Promise<void> {
+		if (this.#stopped) return Promise.resolve();
 		const ms = backoffMs(this.#inARow++, error.details.retry_after_ms);
 		return new Promise((resolve) => {
 			const timer = setTimeout(() => this.#cut?.(), ms);
@@ -87,8 +91,9 @@ export class PollBackoff {
 		this.#inARow = 0;
 	}
 
-	/** Ends the wait under way, if any (a close). */
+	/** Ends the wait under way, if any, and any later one before it starts (a close). */
 	cut(): void {
+		this.#stopped = true;
 		this.#cut?.();
 	}
 }

@@ -149,3 +149,89 @@ describe("SDK consumer: a poll that failed", { timeout: 60_000 }, () => {
 		).toHaveLength(1);
 	});
 });
+
+/** A 429 with its `Retry-After`, as a key's quota answers a poll. */
+function refusal(retryAfterSeconds: number): Response {
+	const error = { code: "quota_exceeded", message: "the key's request quota is spent", retriable: true };
+	return Response.json({ error }, { status: 429, headers: { "Retry-After": String(retryAfterSeconds) } });
+}
+
+describe("SDK consumer: the wait after a poll that was not served", { timeout: 60_000 }, () => {
+	it("a close() during a poll that is then refused 429 (Retry-After: 20) returns without sitting the wait out", async () => {
+		const topic = uniqueTopic("close-wait");
+		await createTopic(topic, 1);
+		await produce(topic, [{ value: "before" }]);
+		let polls = 0;
+		let entered!: () => void;
+		const pollHeld = new Promise<void>((resolve) => (entered = resolve));
+		let release!: () => void;
+		const released = new Promise<void>((resolve) => (release = resolve));
+		const client = new Tributary({
+			url: BASE,
+			token: ADMIN_TOKEN,
+			retries: 0,
+			fetch: async (request) => {
+				if (new URL(request.url).pathname.endsWith("/poll") && ++polls === 2) {
+					entered();
+					await released;
+					return refusal(20);
+				}
+				return workerFetch(request);
+			},
+		});
+		const consumer = client.consumer({ group: uniqueGroup(), topics: [topic], from: "earliest", waitMs: 1_000, autoCommit: false });
+		const records = consumer[Symbol.asyncIterator]();
+		expect((await records.next()).value).toMatchObject({ offset: 0 });
+		const pending = records.next().catch(() => null);
+		await pollHeld;
+		const startedMs = Date.now();
+		const closed = consumer.close();
+		release();
+		await closed;
+		await pending;
+		expect(Date.now() - startedMs).toBeLessThan(5_000);
+	});
+
+	it("refused 429 (Retry-After: 3) three times, with retries: 3, for longer than the session: the heartbeat goes on", async () => {
+		const topic = uniqueTopic("refused-heartbeat");
+		await createTopic(topic, 1);
+		await produce(topic, [{ value: "before" }]);
+		let polls = 0;
+		const sent: string[] = [];
+		const client = new Tributary({
+			url: BASE,
+			token: ADMIN_TOKEN,
+			retries: 3,
+			fetch: async (request) => {
+				const path = new URL(request.url).pathname;
+				sent.push(path.replace(/.*\/members\/[^/]+/, ""));
+				// The loop's second poll is refused three times in a row, each asking 3 s: 9 s unserved.
+				if (path.endsWith("/poll") && ++polls >= 2 && polls <= 4) return refusal(3);
+				return workerFetch(request);
+			},
+		});
+		// The least session the Worker takes: a heartbeat every 2 s.
+		const consumer = client.consumer({
+			group: uniqueGroup(),
+			topics: [topic],
+			from: "earliest",
+			waitMs: 500,
+			autoCommit: false,
+			sessionTimeoutMs: 6_000,
+		});
+		const records = consumer[Symbol.asyncIterator]();
+		expect((await records.next()).value).toMatchObject({ offset: 0 });
+		await produce(topic, [{ value: "after the refusals" }]);
+		const next = (await records.next()).value;
+		// One join: the session did not run out while the poll was refused.
+		expect(
+			sent.filter((p) => p.endsWith("/members")),
+			sent.join(" "),
+		).toHaveLength(1);
+		expect(next).toMatchObject({ offset: 1 });
+		const refusedAt = sent.indexOf("/poll", sent.indexOf("/poll") + 1);
+		const servedAt = sent.lastIndexOf("/poll");
+		expect(sent.slice(refusedAt, servedAt)).toContain("/heartbeat");
+		await consumer.close();
+	});
+});
