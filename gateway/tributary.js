@@ -326,15 +326,43 @@ export class Tributary {
 	 * make a second topic), and the repeat's 409 `topic_exists` is this create's topic when the topic is as asked (its
 	 * partitions, every config given, no other config set), else `topic_exists` saying how it differs. Its retries are
 	 * bounded (`CREATE_TOPIC_RETRIES`): the Kafka client waits for the answer. A failure is answered as the Worker's
-	 * error; none at all (an outcome unknown for want of any answer) rejects, as `call` does.
-	 * @param {{ name: string, partitions?: number, config?: Record<string, string> }} body
-	 * @returns {Promise<Answer>}
+	 * error; none at all (an outcome unknown for want of any answer) rejects, as `call` does, unless `timeoutMs` is given
+	 * (CreateTopics' `timeout_ms`): then the create is bounded by it, as a broker's, and answers null once it has passed
+	 * or the outcome is unknown (no try sent after it; one under way goes on, its outcome unknown).
+	 * @param {{ name: string, partitions?: number, config?: Record<string, string> }} body @param {number} [timeoutMs]
+	 * @returns {Promise<Answer | null>}
 	 */
-	async createTopic(body) {
+	async createTopic(body, timeoutMs) {
+		const bounded = timeoutMs !== undefined && timeoutMs > 0;
+		const deadlineMs = bounded ? Date.now() + timeoutMs : Number.POSITIVE_INFINITY;
+		/** @type {ReturnType<typeof setTimeout> | undefined} */
+		let timer;
+		/** @type {Promise<null>} */
+		const late = new Promise((resolve) => {
+			if (bounded) timer = setTimeout(() => resolve(null), timeoutMs);
+		});
 		try {
-			return { status: 201, body: await this.#client().topics.create(body) };
+			return await Promise.race([this.#create(body, deadlineMs, timeoutMs !== undefined), late]);
+		} finally {
+			clearTimeout(timer);
+		}
+	}
+
+	/**
+	 * @param {{ name: string, partitions?: number, config?: Record<string, string> }} body @param {number} deadlineMs
+	 * @param {boolean} perTopic whether an outcome unknown is answered null (CreateTopics') rather than rejected
+	 * @returns {Promise<Answer | null>}
+	 */
+	async #create(body, deadlineMs, perTopic) {
+		try {
+			return { status: 201, body: await this.#client(deadlineMs).topics.create(body) };
 		} catch (error) {
-			if (!(error instanceof TributaryError) || error.status === 0) throw error;
+			if (!(error instanceof TributaryError)) throw error;
+			if (error.status === 0) {
+				if (!perTopic) throw error;
+				this.log(`POST /v1/topics: no answer: ${error.message}`);
+				return null;
+			}
 			if (error.status >= 500) this.log(`POST /v1/topics: ${error.status} ${error.code}: ${error.message}`);
 			const { code, message, retriable, details } = error;
 			return { status: error.status, body: { error: { ...details, code, message, retriable } } };
@@ -345,7 +373,7 @@ export class Tributary {
 	 * The SDK's client of the Worker, with these credentials (none for anonymous): for the calls whose rules are the SDK's
 	 * (`createTopic`), over `fetch`; the hot path keeps the pool (module comment).
 	 */
-	#client() {
+	#client(deadlineMs = Number.POSITIVE_INFINITY) {
 		const { authorization } = this.credentials;
 		return new Client({
 			url: this.baseUrl,
@@ -354,6 +382,8 @@ export class Tributary {
 			retries: CREATE_TOPIC_RETRIES,
 			requestTimeoutMs: HTTP_TIMEOUT_MS,
 			fetch: (request) => {
+				// Past the request's own timeout (CreateTopics' timeout_ms), whose answer is given already: no try more.
+				if (Date.now() >= deadlineMs) return Promise.reject(new Error("past the request's timeout_ms"));
 				const headers = new Headers(request.headers);
 				if (authorization === null) headers.delete("authorization");
 				else headers.set("authorization", authorization);

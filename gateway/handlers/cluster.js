@@ -151,7 +151,7 @@ export async function metadata(request, ctx) {
 async function namedTopic(ctx, name, listed, autoCreate) {
 	let answer = await ctx.tributary.describeTopic(name);
 	if (answer.status === 404 && autoCreate) {
-		const created = await ctx.tributary.createTopic({ name });
+		const created = /** @type {import("../tributary.js").Answer} */ (await ctx.tributary.createTopic({ name }));
 		if (created.status === 201) {
 			ctx.session.topicList.forget();
 			return topicMetadata(name, created.body.partitions, created.body.topic_id);
@@ -297,6 +297,8 @@ function createdConfigs(topicConfig, requested) {
 /** A CreateTopics result's fields for a topic it did not create (v7 adds the id: none, for a dry run too). */
 const NOT_CREATED = { topicId: NO_TOPIC_ID, numPartitions: -1, replicationFactor: -1, configs: null };
 
+const CREATE_UNKNOWN = "The create was not answered within timeoutMs: its outcome is unknown (the topic may exist).";
+
 /** @param {any} request @param {RequestContext} ctx */
 export async function createTopics(request, ctx) {
 	const answers = await answerUnique(
@@ -314,7 +316,10 @@ export async function createTopics(request, ctx) {
 			const { partitions } = requested;
 			if (request.validateOnly) return { ...result, ...(await validateCreation(ctx, t.name, partitions, config)) };
 			const body = { name: t.name, config, ...(partitions !== USE_DEFAULT ? { partitions } : {}) };
-			const answer = await ctx.tributary.createTopic(body);
+			const answer = await ctx.tributary.createTopic(body, request.timeoutMs);
+			// Not done within timeout_ms, or no answer at all: this topic's REQUEST_TIMED_OUT, as a broker's; the others
+			// are answered as they went.
+			if (answer === null) return { ...result, errorCode: KAFKA.REQUEST_TIMED_OUT, errorMessage: CREATE_UNKNOWN };
 			const errorCode = kafkaError(answer, "topic");
 			if (errorCode !== KAFKA.NONE) return { ...result, errorCode, errorMessage: errorMessage(answer) };
 			return {
@@ -327,7 +332,9 @@ export async function createTopics(request, ctx) {
 		},
 		(t) => ({ ...NOT_CREATED, name: t.name, ...DUPLICATE_NAME }),
 	);
-	if (!request.validateOnly && answers.some((t) => t.errorCode === KAFKA.NONE)) ctx.session.topicList.forget();
+	// A topic timed out may exist too.
+	const mayExist = (/** @type {{ errorCode: number }} */ t) => t.errorCode === KAFKA.NONE || t.errorCode === KAFKA.REQUEST_TIMED_OUT;
+	if (!request.validateOnly && answers.some(mayExist)) ctx.session.topicList.forget();
 	return { throttleTimeMs: 0, topics: answers };
 }
 
