@@ -577,8 +577,8 @@ export class GroupMember {
 
 	#startHeartbeat(): void {
 		this.#heartbeat.start(this.#sessionTimeoutMs, (everyMs) => {
-			// Not while a poll is under way (it is the heartbeat), but while it waits to poll again (`#pollBackoff`).
-			const free = (this.#polling === null || this.#pollBackoff.waiting) && Date.now() - this.#lastCallMs >= everyMs;
+			// Not while a poll is under way (it is the heartbeat); each beat while it waits to poll again (refused polls kept no session).
+			const free = this.#pollBackoff.waiting || (this.#polling === null && Date.now() - this.#lastCallMs >= everyMs);
 			if (free) this.#sendHeartbeat().catch(() => {});
 		});
 	}
