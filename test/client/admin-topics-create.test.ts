@@ -9,8 +9,9 @@
 import { describe, expect, it } from "vitest";
 import { CONFIG_NUMBER_MAX as SDK_CONFIG_NUMBER_MAX } from "../../client/config-limits.ts";
 import { Tributary, TributaryError } from "../../client/index.ts";
-import { CLUSTER_ID as SDK_CLUSTER_ID } from "../../client/topic-create.ts";
+import { CLUSTER_ID as SDK_CLUSTER_ID, TOPIC_PARTITIONS_DEFAULT as SDK_PARTITIONS_DEFAULT } from "../../client/topic-create.ts";
 import { CLUSTER_ID } from "../../src/http/compat/confluent/limits.ts";
+import { CreateTopicBody } from "../../src/http/schemas.ts";
 import { CONFIG_NUMBER_MAX } from "../../src/shared/topic-config.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { type Sent, wiredClient } from "../support/sdk.ts";
@@ -34,6 +35,9 @@ describe("SDK topics.create after a try that may have landed", () => {
 
 	it("reads its topic back with two calls a key with admin on that topic alone may make: its describe and its configs", async () => {
 		expect(SDK_CLUSTER_ID, "the Confluent mount's one cluster, as the SDK names it").toBe(CLUSTER_ID);
+		// The Worker's is its create schema's default (a bare literal: named in src/shared/limits.ts, it cost 11 bytes).
+		const workerDefault = CreateTopicBody.parse({ name: "t" }).partitions;
+		expect(SDK_PARTITIONS_DEFAULT, "a create's partitions when it gives none, as the SDK reads a repeat's 409").toBe(workerDefault);
 		const name = uniqueTopic("create-lost-key");
 		const key = await json<{ secret: string }>("POST", "/v1/keys", 201, {
 			body: { name: "creator", acl: [{ resource: `topic:${name}`, operations: ["admin"] }] },
