@@ -22,6 +22,7 @@
  */
 
 import { startBareWorkerd } from "./lib/bare-workerd.mjs";
+import { inspect } from "./lib/inspector.mjs";
 
 const CALLS = Number(process.argv[2] ?? 300);
 const INSPECTOR_PORT = 9332;
@@ -63,41 +64,6 @@ export default {
  */
 
 /**
- * A DevTools protocol session on the Worker's isolate.
- * @param {number} port
- */
-async function inspect(port) {
-	const targets = /** @type {{ title: string, webSocketDebuggerUrl: string }[]} */ (
-		await (await fetch(`http://127.0.0.1:${port}/json`)).json()
-	);
-	const target = targets.find((t) => t.title.includes("core:user:")) ?? targets.at(-1);
-	if (target === undefined) throw new Error("no inspector target");
-	const { WebSocket } = await import("ws");
-	const socket = new WebSocket(target.webSocketDebuggerUrl);
-	await new Promise((resolve, reject) => {
-		socket.once("open", resolve);
-		socket.once("error", reject);
-	});
-	let id = 0;
-	/** @type {Map<number, (result: any) => void>} */
-	const pending = new Map();
-	socket.on("message", (data) => {
-		const message = JSON.parse(String(data));
-		pending.get(message.id)?.(message.result);
-		pending.delete(message.id);
-	});
-	return {
-		/** @param {string} method @param {object} [params] @returns {Promise<any>} */
-		send(method, params = {}) {
-			const n = ++id;
-			socket.send(JSON.stringify({ id: n, method, params }));
-			return new Promise((resolve) => pending.set(n, resolve));
-		},
-		close: () => socket.close(),
-	};
-}
-
-/**
  * Self µs per "<kind> <function>", each sample placed in the kind whose method is on its stack ("outside" if none).
  * @param {Profile} profile
  */
@@ -135,7 +101,7 @@ const call = async (kind) => {
 	if (!response.ok) throw new Error(`${kind}: ${response.status} ${await response.text()}`);
 	await response.text();
 };
-const inspector = await inspect(INSPECTOR_PORT);
+const inspector = await inspect(INSPECTOR_PORT, (targets) => targets.find((t) => t.title.includes("core:user:")) ?? targets.at(-1));
 try {
 	for (let i = 0; i < 30; i++) for (const kind of KINDS) await call(kind);
 	await inspector.send("Profiler.enable");

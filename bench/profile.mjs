@@ -63,11 +63,12 @@
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { bundleWorker, descendantCpuSeconds, generateToken, startLocalBroker, waitUntil } from "../scripts/lib/index.mjs";
+import { bundleWorker, descendantCpuSeconds, generateToken, startLocalBroker } from "../scripts/lib/index.mjs";
 import { backlogWithin } from "./lib/group-backlog.mjs";
 import { groupClient, groupConsumeScenario, openGroupLoad, POLL_RECORDS } from "./lib/group-consume.mjs";
 import { createClient } from "./lib/http.mjs";
 import { createThreadClient } from "./lib/http-thread.mjs";
+import { inspect } from "./lib/inspector.mjs";
 import { runLoad } from "./lib/load.mjs";
 import { produceLoad } from "./lib/produce-load.mjs";
 import { countedSamples, formatSplit, sideSplit, workerTarget } from "./lib/profile-split.mjs";
@@ -176,55 +177,6 @@ function groupBacklog(durationMs) {
  * @typedef {{ id: number, callFrame: { functionName: string, url: string, lineNumber: number, columnNumber: number }, children?: number[] }} ProfileNode
  * @typedef {{ nodes: ProfileNode[], samples: number[], timeDeltas: number[], startTime: number, endTime: number }} Profile
  */
-
-/**
- * A DevTools protocol session on the first target the inspector lists (the Worker's isolate).
- * @param {number} port
- */
-async function inspect(port) {
-	/** @type {{ webSocketDebuggerUrl: string, title: string }[]} */
-	let targets = [];
-	await waitUntil(
-		async () => {
-			targets = /** @type {typeof targets} */ (await fetch(`http://127.0.0.1:${port}/json`).then((r) => r.json()));
-			return targets.length > 0;
-		},
-		{ timeoutMs: 10_000, message: "the inspector's target list" },
-	);
-	const target = workerTarget(targets);
-	if (target === undefined) throw new Error("no inspector target");
-	const { WebSocket } = await import("ws");
-	const socket = new WebSocket(target.webSocketDebuggerUrl);
-	await new Promise((resolve, reject) => {
-		socket.once("open", resolve);
-		socket.once("error", reject);
-	});
-	let id = 0;
-	/** @type {Map<number, { resolve: (v: any) => void, reject: (e: Error) => void }>} */
-	const pending = new Map();
-	socket.on("message", (data) => {
-		const message = JSON.parse(String(data));
-		const waiter = pending.get(message.id);
-		if (waiter === undefined) return;
-		pending.delete(message.id);
-		if (message.error) waiter.reject(new Error(JSON.stringify(message.error)));
-		else waiter.resolve(message.result);
-	});
-	return {
-		title: target.title,
-		/**
-		 * @param {string} method
-		 * @param {object} [params]
-		 * @returns {Promise<any>}
-		 */
-		send(method, params = {}) {
-			const n = ++id;
-			socket.send(JSON.stringify({ id: n, method, params }));
-			return new Promise((resolve, reject) => pending.set(n, { resolve, reject }));
-		},
-		close: () => socket.close(),
-	};
-}
 
 /**
  * Self time per function (name and source position), largest first, as shares of the profile's whole time.
@@ -408,7 +360,7 @@ async function main() {
 	try {
 		const http = createClient(broker.url, { token, sockets: 32 });
 		const run = await loadFor(shape, http, { url: broker.url, token });
-		const session = await inspect(/** @type {number} */ (broker.inspectorPort));
+		const session = await inspect(/** @type {number} */ (broker.inspectorPort), (targets) => workerTarget(targets));
 		await session.send("Profiler.enable");
 		await session.send("Profiler.setSamplingInterval", { interval: SAMPLING_INTERVAL_US });
 		// The warm-up (or a backlog fill) and the teardown run unprofiled: sampling covers the measured part.
