@@ -203,6 +203,16 @@ describe("a dispatcher's run whose registry read fails", () => {
 	});
 });
 
+/** From now on the watches of `topicId`'s partitions throw "overloaded" (others' as they do); the real method, to put back. */
+function overloadedWatches(topicId: string): PartitionLog["watchAppends"] {
+	const watchAppends = PartitionLog.prototype.watchAppends;
+	vi.spyOn(PartitionLog.prototype, "watchAppends").mockImplementation(async function (this: PartitionLog, ...args) {
+		if (args[0] !== topicId) return watchAppends.apply(this, args);
+		throw new Error("overloaded");
+	});
+	return watchAppends;
+}
+
 describe("a dispatcher whose watch of a partition keeps failing", () => {
 	it("looks again after a back-off that doubles each run, logged once a streak, not at once", { timeout: 30_000 }, async () => {
 		const { topic, stub } = await idleDispatcher("wh-watch");
@@ -252,11 +262,7 @@ describe("a dispatcher whose watch of a partition keeps failing", () => {
 		let { stub } = idle;
 		const logged = vi.spyOn(console, "error").mockImplementation(() => undefined);
 		const topicId = await topicIdOf(topic);
-		const watchAppends = PartitionLog.prototype.watchAppends;
-		vi.spyOn(PartitionLog.prototype, "watchAppends").mockImplementation(async function (this: PartitionLog, ...args) {
-			if (args[0] !== topicId) return watchAppends.apply(this, args);
-			throw new Error("overloaded");
-		});
+		const watchAppends = overloadedWatches(topicId);
 		const delays: number[] = [];
 		for (let run = 0; run < 4; run++) {
 			// The dispatcher restarts (an eviction) before its third run: what it kept in memory is gone.
@@ -285,11 +291,7 @@ describe("a dispatcher whose watch of a partition keeps failing", () => {
 		const { topic, stub, id } = await idleDispatcher("wh-watch-paused");
 		const logged = vi.spyOn(console, "error").mockImplementation(() => undefined);
 		const topicId = await topicIdOf(topic);
-		const watchAppends = PartitionLog.prototype.watchAppends;
-		vi.spyOn(PartitionLog.prototype, "watchAppends").mockImplementation(async function (this: PartitionLog, ...args) {
-			if (args[0] !== topicId) return watchAppends.apply(this, args);
-			throw new Error("overloaded");
-		});
+		overloadedWatches(topicId);
 		for (let run = 0; run < 3; run++) await runDurableObjectAlarm(stub);
 		const subscription = `/v1/topics/${topic}/subscriptions/${id}`;
 		await json("PATCH", subscription, 200, { body: { status: "paused" } });
