@@ -14,7 +14,7 @@ import { CONFIG_NUMBER_MAX } from "./config-limits.ts";
  */
 export const CLUSTER_ID = "tributary";
 
-/** The API's partition count for a create that gives none (the Worker's create schema's; test/client holds them equal). */
+/** The API's partition count for a create that gives none (src/shared/limits.ts's `TOPIC_PARTITIONS_DEFAULT`; test/client holds them equal). */
 export const TOPIC_PARTITIONS_DEFAULT = 1;
 
 export interface TopicToCreate {

@@ -25,6 +25,7 @@ import {
 	SSE_KEEPALIVE_MS_MIN,
 	TIMESTAMP_MS_MAX,
 	TOPIC_NAME_LENGTH_MAX,
+	TOPIC_PARTITIONS_DEFAULT,
 	TRANSACTIONAL_ID_LENGTH_MAX,
 	WEBHOOK_ATTEMPTS_MAX,
 	WEBHOOK_BATCH_RECORDS_DEFAULT,
@@ -200,7 +201,7 @@ const TopicConfig = jsonRecord(z.string(), z.unknown());
 
 export const CreateTopicBody = z.strictObject({
 	name: TopicName,
-	partitions: z._default(z.optional(count(1, PARTITIONS_MAX)), 1),
+	partitions: z._default(z.optional(count(1, PARTITIONS_MAX)), TOPIC_PARTITIONS_DEFAULT),
 	config: z.optional(TopicConfig),
 	location_hint: z.optional(z.enum(LOCATION_HINTS, { error: `location_hint must be one of ${LOCATION_HINTS.join(", ")}` })),
 });

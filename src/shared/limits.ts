@@ -88,6 +88,9 @@ export const GROUP_COMMIT_LINGER_MS = 2;
 /** Partitions a topic may have. `GET /v1/topics/{topic}` fans out to every partition, so keep it bounded. */
 export const PARTITIONS_MAX = 256;
 
+/** Partitions a topic created without a count gets (Kafka's `num.partitions` default); the SDK keeps a copy (a repeat's 409 is compared with it). */
+export const TOPIC_PARTITIONS_DEFAULT = 1;
+
 /** Topics the registry will hold. */
 export const TOPICS_MAX = 10_000;
 

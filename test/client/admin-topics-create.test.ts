@@ -35,7 +35,7 @@ describe("SDK topics.create after a try that may have landed", () => {
 
 	it("reads its topic back with two calls a key with admin on that topic alone may make: its describe and its configs", async () => {
 		expect(SDK_CLUSTER_ID, "the Confluent mount's one cluster, as the SDK names it").toBe(CLUSTER_ID);
-		// The Worker's is its create schema's default (a bare literal: named in src/shared/limits.ts, it cost 11 bytes).
+		// The Worker's is what its create schema gives a body without a count (TOPIC_PARTITIONS_DEFAULT in limits.ts).
 		const workerDefault = CreateTopicBody.parse({ name: "t" }).partitions;
 		expect(SDK_PARTITIONS_DEFAULT, "a create's partitions when it gives none, as the SDK reads a repeat's 409").toBe(workerDefault);
 		const name = uniqueTopic("create-lost-key");
