@@ -3,8 +3,9 @@
  * A group consumer's membership, as the broker sees it: the join, the polls, the heartbeat, the leave, and the
  * commits of what the loop moved past (the loop itself, turn by turn, is `Consumer`'s, in consumer.ts; the requests
  * those send are `MemberCalls`', in consumer-calls.ts; what is moved past, committed or never stored, per partition,
- * is `CommitLedger`'s, in consumer-commits.ts; the leaves of its own, a leave's `onRevoke` and the recovery from a
- * failed poll, are `MemberRecovery`'s, in consumer-recovery.ts).
+ * is `CommitLedger`'s, in consumer-commits.ts; what it knows per partition it owns, and its forgetting once the
+ * partition is not, is `Owned`'s, in consumer-owned.ts; the leaves of its own, a leave's `onRevoke` and the recovery
+ * from a failed poll, are `MemberRecovery`'s, in consumer-recovery.ts).
  *
  * Without an interval the consumer commits explicitly and polls with `auto_commit: false`, whatever the broker's
  * default. A poll whose answer is lost moves the member's read positions on the broker, so the member leaves and
@@ -29,10 +30,11 @@
 import type { TopicPartition } from "./admin.ts";
 import { RebalanceCallbacks } from "./consumer-callbacks.ts";
 import { MemberCalls } from "./consumer-calls.ts";
-import { type CommitBy, CommitLedger, commitRefused, type GroupCommit, type Offset, refusedByRebalance } from "./consumer-commits.ts";
-import { Fetched, tpKey } from "./consumer-fetched.ts";
+import { type CommitBy, commitRefused, type GroupCommit, type Offset, refusedByRebalance } from "./consumer-commits.ts";
+import type { Fetched } from "./consumer-fetched.ts";
 import { HeartbeatTimer } from "./consumer-heartbeat.ts";
 import { type ConsumerOptions, type ConsumerSettings, joinBody, pollBase } from "./consumer-options.ts";
+import { Owned } from "./consumer-owned.ts";
 import { type Member, MemberRecovery, membershipGone, PollBackoff, pollFailure, staticFence } from "./consumer-recovery.ts";
 import type { LoopTurn } from "./consumer-turn.ts";
 import { TributaryError } from "./errors.ts";
@@ -87,18 +89,15 @@ export class GroupMember {
 	readonly #brokerCommits: boolean;
 	readonly #sessionTimeoutMs: number;
 	readonly #maxPollIntervalMs: number;
-	/** The loop's turn: the record in hand is committed with what the loop moved past, and dropped with its partition. */
+	/** The loop's turn, timed against `maxPollIntervalMs`. */
 	readonly #turn: LoopTurn;
 	/** The leave of a loop that kept its record too long, until the loop comes back (`comeBack`), then joins. */
 	#pollTimeoutLeave: Promise<unknown> | null = null;
 	/** What every poll's body says, whatever it carries. */
 	readonly #pollBase: ReturnType<typeof pollBase>;
 	#member: Member | null = null;
-	#assigned = new Map<string, TopicPartition>();
-	/** What the polls fetched and the loop has not taken yet, with the seeks and pauses the next poll sends. */
-	readonly fetched = new Fetched();
-	/** What the loop moved past, what is committed, and what a lost membership never stored. */
-	readonly #ledger: CommitLedger;
+	/** What it knows per partition it owns: the assignment, what was fetched, processed and committed, the record in hand. */
+	readonly #owned: Owned;
 	/** The caller's commit of what a recovery kept, once joined again: the next poll reads from it (`commitHandedOut`). */
 	#keptCommit: Promise<void> | null = null;
 	/** The leaves of this consumer's own: a leave's `onRevoke`, and the recovery from a failed poll (`#recover`). */
@@ -126,7 +125,7 @@ export class GroupMember {
 		this.#calls = new MemberCalls(http, options);
 		this.#options = options;
 		this.#autoCommit = settings.autoCommit;
-		this.#ledger = new CommitLedger(options.beforeCommit, settings.autoCommitIntervalMs);
+		this.#owned = new Owned(options.beforeCommit, settings.autoCommitIntervalMs, turn);
 		this.#brokerCommits = settings.brokerCommits;
 		this.#sessionTimeoutMs = settings.sessionTimeoutMs;
 		this.#maxPollIntervalMs = settings.maxPollIntervalMs;
@@ -137,7 +136,7 @@ export class GroupMember {
 			{
 				isMember: (m) => this.#member === m,
 				closing: () => this.#leaving,
-				owned: () => [...this.#assigned.values()],
+				owned: () => [...this.#owned.assigned.values()],
 				dropKeepingProcessed: () => this.#dropMembership(true),
 				leave: (m) => this.#calls.leave(m.id),
 			},
@@ -149,7 +148,12 @@ export class GroupMember {
 
 	/** The partitions this member owns now, keyed by `tpKey`. */
 	get assigned(): ReadonlyMap<string, TopicPartition> {
-		return this.#assigned;
+		return this.#owned.assigned;
+	}
+
+	/** What the polls fetched and the loop has not taken yet, with the seeks and pauses the next poll sends. */
+	get fetched(): Fetched {
+		return this.#owned.fetched;
 	}
 
 	get memberId(): string | null {
@@ -173,14 +177,12 @@ export class GroupMember {
 
 	/** The loop is handed `record`. */
 	handOut(record: ConsumerRecord): void {
-		this.#turn.hand(record);
+		this.#owned.handOut(record);
 	}
 
 	/** The loop is done with the record in hand: it counts as processed, to be committed. */
 	moveOn(): void {
-		const record = this.#turn.inHand;
-		if (record !== null && this.#assigned.has(tpKey(record.topic, record.partition))) this.#ledger.movedPast(record);
-		this.#turn.moveOn();
+		this.#owned.moveOn();
 	}
 
 	/**
@@ -266,7 +268,7 @@ export class GroupMember {
 		const failure = new LeaveFailure();
 		if (this.#autoCommit) await this.commitHandedOut("leave").catch(failure.request);
 		// A close() from outside the loop does not commit the record in hand (it may not be done), in no callback either.
-		this.#forgetInHand(() => true);
+		this.#owned.forgetInHand(() => true);
 		// A rebalance's callback under way (or queued) may commit: this member must still be there to store it, as
 		// Kafka's close() runs after its rebalance listener returned (its heartbeat goes on meanwhile). No deadlock: a
 		// close() or stop() called while a callback runs returns without waiting for this leave (`Consumer.close`),
@@ -285,12 +287,12 @@ export class GroupMember {
 			// Lost meanwhile (a commit there found it gone): nothing to leave, its callbacks are queued.
 			return failure.throwIfAny();
 		}
-		const lost = [...this.#assigned.values()];
+		const lost = [...this.#owned.assigned.values()];
 		// A recovery's onRevoke for this member already ran (in the callbacks above): awaited, not run again. One that
 		// throws fails the close as a callback's error, but still leaves: the group would wait out the session.
 		await this.#recovery.revokeBeforeLeave(member, lost).catch(failure.callback);
 		// Also what a rebalance followed meanwhile gave it (a commit() there follows it): nothing is owned once left.
-		this.#forget([...this.#assigned.values()]);
+		this.#owned.forget([...this.#owned.assigned.values()]);
 		this.#member = null;
 		await this.#calls.leave(member.id).catch((error) => {
 			if (!membershipGone(error)) failure.request(error);
@@ -309,9 +311,9 @@ export class GroupMember {
 		// Read before the awaits: what is committed was checked in this generation (see `#commitHandedOut`).
 		const generation = member.generation;
 		if (this.#recovery.checkKept) await this.#dropOvertaken();
-		const due = this.#ledger.due && !this.#brokerCommits;
-		const offsets = carry && (this.#recovery.carryKept || due) ? await this.#toCommit() : [];
-		const { seek, paused } = this.fetched.pollFields(this.#assigned);
+		const due = this.#owned.ledger.due && !this.#brokerCommits;
+		const offsets = carry && (this.#recovery.carryKept || due) ? await this.#owned.toCommit() : [];
+		const { seek, paused } = this.fetched.pollFields(this.#owned.assigned);
 		const body = {
 			...this.#pollBase,
 			...(offsets.length === 0 ? {} : { commit: { generation, offsets } }),
@@ -337,7 +339,7 @@ export class GroupMember {
 		// The membership was dropped while this poll was under way: its records were read at that membership's positions,
 		// of partitions the member joined since may not own; it reads them again from the last commit.
 		if (this.#member !== member) return null;
-		this.#ledger.stored(offsets);
+		this.#owned.ledger.stored(offsets);
 		this.#recovery.carryKept = false;
 		this.#follow(member, answer);
 		return this.fetched.answered(
@@ -372,7 +374,7 @@ export class GroupMember {
 		this.#lastCallMs = Date.now();
 		this.#startHeartbeat();
 		// After the lost membership's onRevoke (queued before), before this one's onAssign: see `CommitLedger`.
-		this.callbacks.queueStep(() => this.#ledger.endRefusal());
+		this.callbacks.queueStep(() => this.#owned.ledger.endRefusal());
 		this.#follow(member, answer);
 		// A turn that outlasted the interval while this join was under way: the timer found no member to take out.
 		if (this.#turn.overdue) this.leaveOnPollTimeout();
@@ -405,17 +407,13 @@ export class GroupMember {
 	 */
 	async #dropOvertaken(): Promise<void> {
 		this.#recovery.checkKept = false;
-		const r = this.#turn.inHand;
-		if (!this.#ledger.holdsProcessed && r === null) return;
+		const inHand = this.#owned.inHand;
+		if (!this.#owned.ledger.holdsProcessed && inHand === null) return;
 		const commits = await this.#calls.describe<{ offsets: GroupCommit[] }>().then(
 			(group) => group.offsets,
 			() => null,
 		);
-		this.#ledger.dropOvertaken(commits);
-		if (r === null) return;
-		const key = tpKey(r.topic, r.partition);
-		const overtaken = (o: GroupCommit) => o.committed !== null && tpKey(o.topic, o.partition) === key && o.committed > r.offset;
-		if (commits === null || commits.some(overtaken)) this.#turn.inHand = null;
+		this.#owned.dropOvertaken(commits, inHand);
 	}
 
 	/**
@@ -439,22 +437,14 @@ export class GroupMember {
 		throw this.#fenced;
 	}
 
-	/** Loses the membership; `keepProcessed`: what the loop moved past stays to be committed (`#follow` prunes it). */
+	/** Loses the membership; `keepProcessed`: what the loop moved past stays to be committed (`Owned.drop`). */
 	#dropMembership(keepProcessed = false): void {
-		const lost = [...this.#assigned.values()];
 		const member = this.#member;
 		this.#member = null;
 		this.#heartbeat.stop();
-		this.fetched.clear();
-		if (keepProcessed) {
-			// A recovery's, whose onRevoke ran before (`MemberRecovery.start`).
-			this.#assigned = new Map();
-			this.fetched.paused.clear();
-			return;
-		}
-		this.#ledger.lost(this.#pending(true));
-		this.#forget(lost);
-		this.callbacks.queue(lost, [], () => this.#recovery.revokedOnLeave(member));
+		const lost = this.#owned.drop(keepProcessed);
+		// A recovery's onRevoke ran before (`MemberRecovery.start`).
+		if (!keepProcessed) this.callbacks.queue(lost, [], () => this.#recovery.revokedOnLeave(member));
 	}
 
 	/**
@@ -467,50 +457,8 @@ export class GroupMember {
 		// A generation between these two may have given a partition kept through both to another member, which committed.
 		if (answer.generation > member.generation + 1) this.#recovery.checkKept = true;
 		member.generation = answer.generation;
-		const next = new Map(answer.assignment.map((tp) => [tpKey(tp.topic, tp.partition), { topic: tp.topic, partition: tp.partition }]));
-		const revoked = [...this.#assigned].filter(([key]) => !next.has(key)).map(([, tp]) => tp);
-		const added = [...next].filter(([key]) => !this.#assigned.has(key)).map(([, tp]) => tp);
-		// What this member knew of partitions outside the new assignment (those revoked, and those a failed poll's
-		// recovery kept but did not get back) is their new owner's: `#forget`'s work, over every key still known.
-		this.#forgetOwned((key) => !next.has(key));
-		this.#assigned = next;
-		if (revoked.length > 0) this.fetched.keepOnly(next);
+		const { revoked, added } = this.#owned.reassign(answer.assignment);
 		this.callbacks.queue(revoked, added, () => this.#recovery.revokedOnLeave(member));
-	}
-
-	/** Drops what this consumer knows of partitions it no longer owns: they are their new owner's to deliver and commit. */
-	#forget(partitions: readonly TopicPartition[]): void {
-		for (const tp of partitions) {
-			const key = tpKey(tp.topic, tp.partition);
-			this.#assigned.delete(key);
-			this.#forgetOwned((k) => k === key);
-		}
-	}
-
-	/**
-	 * The record in hand of a partition taken from this member is no longer its to commit, even once the partition
-	 * comes back: its new owner read from the last commit meanwhile, and may have committed past it.
-	 */
-	#forgetInHand(taken: (key: string) => boolean): void {
-		const r = this.#turn.inHand;
-		if (r !== null && taken(tpKey(r.topic, r.partition))) this.#turn.inHand = null;
-	}
-
-	/** Drops what this consumer keeps per partition only while it owns it, of each partition whose key is `gone`. */
-	#forgetOwned(gone: (key: string) => boolean): void {
-		this.#ledger.forget(gone);
-		for (const map of [this.fetched.seeks, this.fetched.paused]) for (const key of map.keys()) if (gone(key)) map.delete(key);
-		this.#forgetInHand(gone);
-	}
-
-	/** What the loop moved past (`inHand`: and the record it processes) and is not committed yet, after `beforeCommit`. */
-	#toCommit(inHand = false): Promise<Offset[]> {
-		return this.#ledger.toCommit(inHand ? this.#turn.inHand : null, this.#assigned);
-	}
-
-	/** What the loop moved past (`inHand`: and the record it processes) and is not committed yet. */
-	#pending(inHand: boolean): Offset[] {
-		return this.#ledger.pending(inHand ? this.#turn.inHand : null, this.#assigned);
 	}
 
 	/**
@@ -518,7 +466,7 @@ export class GroupMember {
 	 * consumer's is its fence, which every later call that needs the membership throws (`#stopIfFenced`).
 	 */
 	#lostCommit(offsets: readonly Offset[], cause?: unknown): TributaryError {
-		return this.#fenced ?? this.#ledger.refusal(this.group, offsets, cause);
+		return this.#fenced ?? this.#owned.ledger.refusal(this.group, offsets, cause);
 	}
 
 	/**
@@ -529,8 +477,8 @@ export class GroupMember {
 		const caller = by === "caller";
 		for (let attempt = 0; ; attempt++) {
 			const member = this.#member;
-			if (caller && this.#ledger.refusing) throw this.#lostCommit(this.#pending(true));
-			if (caller && member === null && this.#pending(true).length > 0) {
+			if (caller && this.#owned.ledger.refusing) throw this.#lostCommit(this.#owned.pending(true));
+			if (caller && member === null && this.#owned.pending(true).length > 0) {
 				// What a recovery from a lost poll answer keeps for the next member (`#recover`), once it left: its
 				// membership was not lost (Kafka revokes nothing there), so this commit() is not refused but joins, and
 				// stores the offsets of the partitions the new member gets back, before its first poll reads them.
@@ -543,7 +491,7 @@ export class GroupMember {
 			// generation the kept offsets were not checked in, which must refuse this commit so the next try checks them.
 			const generation = member.generation;
 			if (this.#recovery.checkKept) await this.#dropOvertaken();
-			const offsets = await this.#toCommit(caller);
+			const offsets = await this.#owned.toCommit(caller);
 			if (offsets.length === 0) return;
 			if (this.#member !== member) {
 				if (caller) throw this.#lostCommit(offsets);
@@ -552,7 +500,7 @@ export class GroupMember {
 			try {
 				await this.#calls.commit({ member_id: member.id, generation, offsets });
 				this.#lastCallMs = Date.now();
-				this.#ledger.stored(offsets);
+				this.#owned.ledger.stored(offsets);
 				return;
 			} catch (error) {
 				const code = error instanceof TributaryError ? error.code : "";
