@@ -127,24 +127,41 @@ export class Topics {
 	 * Creates the topic; `topic_exists` if one of the name exists. A try that may have landed (its answer lost) is sent
 	 * again, as a repeat cannot make a second topic: its `topic_exists` is then this call's topic if the topic is as
 	 * asked (`unlikeAsked`: no config set that the call did not give), answered as created, and thrown otherwise, saying
-	 * how it differs.
+	 * how it differs. A create answered 2xx with a body that cannot be read made the topic, as its status says: the topic
+	 * is read back and answered if as asked; else (gone since, or not as asked) the unreadable answer is thrown.
 	 * @example await client.topics.create({ name: "orders", partitions: 3, config: { "retention.ms": 86_400_000 } })
 	 */
 	async create(topic: TopicToCreate): Promise<TopicSummary> {
 		try {
 			return await this.#http.request("POST", "/v1/topics", { body: topic, retry: "always", refusesRepeat: "topic_exists" });
 		} catch (error) {
-			const exists = error instanceof TributaryError && error.cause instanceof TributaryError ? error.cause : null;
+			if (!(error instanceof TributaryError)) throw error;
+			if (error.code === "unexpected_response" && error.status >= 200 && error.status < 300) {
+				const made = await this.#asAsked(topic);
+				if (made === null || typeof made === "string") throw error;
+				return made;
+			}
+			const exists = error.cause instanceof TributaryError ? error.cause : null;
 			if (exists?.code !== "topic_exists") throw error;
-			const found = await this.describe(topic.name).catch(() => null);
-			const setConfigs = await this.#setConfigs(topic.name).catch(() => null);
-			// Gone since, or unreadable: what the create did is unknown, as the error says.
-			if (found === null || setConfigs === null) throw error;
-			const unlike = unlikeAsked(found, topic, setConfigs);
-			if (unlike === null) return { name: found.name, topic_id: found.topic_id, partitions: found.partitions.length, config: found.config };
+			const found = await this.#asAsked(topic);
+			if (found === null) throw error;
+			if (typeof found !== "string") return found;
 			const { status, retriable, details } = exists;
-			throw new TributaryError(exists.code, `${exists.message}, not as asked: ${unlike}`, { status, retriable, details, cause: error });
+			throw new TributaryError(exists.code, `${exists.message}, not as asked: ${found}`, { status, retriable, details, cause: error });
 		}
+	}
+
+	/**
+	 * The topic of `topic`'s name as a create answers it, read back, if it is as `topic` asks; else how it differs, or
+	 * null when it cannot be read (gone since, or the reads failed): what the create did is then unknown.
+	 */
+	async #asAsked(topic: TopicToCreate): Promise<TopicSummary | string | null> {
+		const found = await this.describe(topic.name).catch(() => null);
+		const setConfigs = await this.#setConfigs(topic.name).catch(() => null);
+		if (found === null || setConfigs === null) return null;
+		const unlike = unlikeAsked(found, topic, setConfigs);
+		if (unlike !== null) return unlike;
+		return { name: found.name, topic_id: found.topic_id, partitions: found.partitions.length, config: found.config };
 	}
 
 	/**

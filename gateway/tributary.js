@@ -326,9 +326,10 @@ export class Tributary {
 	 * make a second topic), and the repeat's 409 `topic_exists` is this create's topic when the topic is as asked (its
 	 * partitions, every config given, no other config set), else `topic_exists` saying how it differs. Its retries are
 	 * bounded (`CREATE_TOPIC_RETRIES`): the Kafka client waits for the answer. A failure is answered as the Worker's
-	 * error; none at all (an outcome unknown for want of any answer) rejects, as `call` does, unless `timeoutMs` is given
-	 * (CreateTopics' `timeout_ms`): then the create is bounded by it, as a broker's, and answers null once it has passed
-	 * or the outcome is unknown (no try sent after it; one under way goes on, its outcome unknown).
+	 * error; none at all, or a 2xx one that cannot be read whose topic the SDK could not read back as asked (an outcome
+	 * unknown), rejects, as `call` does, unless `timeoutMs` is given (CreateTopics' `timeout_ms`): then the create is
+	 * bounded by it, as a broker's, and answers null once it has passed or the outcome is unknown (no try sent after it;
+	 * one under way goes on, its outcome unknown).
 	 * @param {{ name: string, partitions?: number, config?: Record<string, string> }} body @param {number} [timeoutMs]
 	 * @returns {Promise<Answer | null>}
 	 */
@@ -358,9 +359,12 @@ export class Tributary {
 			return { status: 201, body: await this.#client(deadlineMs).topics.create(body) };
 		} catch (error) {
 			if (!(error instanceof TributaryError)) throw error;
-			if (error.status === 0) {
+			// No answer, or a 2xx one that could not be read whose topic could not be read back either (the SDK's
+			// `topics.create`): the outcome is unknown, not a create.
+			const unread = error.status >= 200 && error.status < 300;
+			if (error.status === 0 || unread) {
 				if (!perTopic) throw error;
-				this.log(`POST /v1/topics: no answer: ${error.message}`);
+				this.log(`POST /v1/topics: ${unread ? `${error.status}, unreadable` : "no answer"}: ${error.message}`);
 				return null;
 			}
 			if (error.status >= 500) this.log(`POST /v1/topics: ${error.status} ${error.code}: ${error.message}`);

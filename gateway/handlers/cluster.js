@@ -297,7 +297,8 @@ function createdConfigs(topicConfig, requested) {
 /** A CreateTopics result's fields for a topic it did not create (v7 adds the id: none, for a dry run too). */
 const NOT_CREATED = { topicId: NO_TOPIC_ID, numPartitions: -1, replicationFactor: -1, configs: null };
 
-const CREATE_UNKNOWN = "The create was not answered within timeoutMs: its outcome is unknown (the topic may exist).";
+const CREATE_UNKNOWN =
+	"The create was not answered within timeoutMs, or its answer could not be read: its outcome is unknown (the topic may exist).";
 
 /** @param {any} request @param {RequestContext} ctx */
 export async function createTopics(request, ctx) {
@@ -317,8 +318,8 @@ export async function createTopics(request, ctx) {
 			if (request.validateOnly) return { ...result, ...(await validateCreation(ctx, t.name, partitions, config)) };
 			const body = { name: t.name, config, ...(partitions !== USE_DEFAULT ? { partitions } : {}) };
 			const answer = await ctx.tributary.createTopic(body, request.timeoutMs);
-			// Not done within timeout_ms, or no answer at all: this topic's REQUEST_TIMED_OUT, as a broker's; the others
-			// are answered as they went.
+			// Not done within timeout_ms, no answer at all, or one unreadable: this topic's REQUEST_TIMED_OUT, as a
+			// broker's; the others are answered as they went.
 			if (answer === null) return { ...result, errorCode: KAFKA.REQUEST_TIMED_OUT, errorMessage: CREATE_UNKNOWN };
 			const errorCode = kafkaError(answer, "topic");
 			if (errorCode !== KAFKA.NONE) return { ...result, errorCode, errorMessage: errorMessage(answer) };

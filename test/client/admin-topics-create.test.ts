@@ -15,7 +15,7 @@ import { CreateTopicBody } from "../../src/http/schemas.ts";
 import { CONFIG_NUMBER_MAX } from "../../src/shared/topic-config.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { type Sent, wiredClient } from "../support/sdk.ts";
-import { ADMIN_TOKEN, BASE, createTopic, json, sized, workerFetch } from "../support/worker.ts";
+import { ADMIN_TOKEN, BASE, call, createTopic, json, sized, workerFetch } from "../support/worker.ts";
 
 const isCreate = (r: Sent) => r.method === "POST" && r.path === "/v1/topics";
 
@@ -111,6 +111,22 @@ describe("SDK topics.create after a try that may have landed", () => {
 		expect(sent.filter(isCreate)).toHaveLength(2);
 	});
 
+	it("answered 201 with a body that cannot be read (cut off) reads the topic back: answered as created, its id the topic's", async () => {
+		const name = uniqueTopic("create-unreadable");
+		const { client, sent } = unreadableCreates(async () => {});
+		const created = await client.topics.create({ name, partitions: 2 });
+		const described = await client.topics.describe(name);
+		expect(created).toEqual({ name, topic_id: described.topic_id, partitions: 2, config: described.config });
+		expect(sent.filter((r) => r === "POST /v1/topics")).toHaveLength(1);
+	});
+
+	it("answered 201 unreadably, its topic gone before it is read back: throws the unreadable answer, its outcome unknown", async () => {
+		const name = uniqueTopic("create-unreadable-gone");
+		const { client } = unreadableCreates(async () => expect((await call("DELETE", `/v1/topics/${name}`)).status).toBe(204));
+		const failure = await client.topics.create({ name }).catch((error: unknown) => error);
+		expect(failure).toMatchObject({ code: "unexpected_response", status: 201 });
+	});
+
 	it("a 409 after a 503 `unavailable` (which proves its try did nothing) is topic_exists, as a first try's 409 is", async () => {
 		const name = uniqueTopic("create-unavailable");
 		let creates = 0;
@@ -131,3 +147,19 @@ describe("SDK topics.create after a try that may have landed", () => {
 		expect(outcome).not.toHaveProperty("cause.code", "unavailable");
 	});
 });
+
+/** A client whose creates are served, then answered 201 with their body cut off (not JSON); `meanwhile` runs between. */
+function unreadableCreates(meanwhile: () => Promise<unknown>): { client: Tributary; sent: string[] } {
+	const sent: string[] = [];
+	const fetcher = async (request: Request): Promise<Response> => {
+		const path = new URL(request.url).pathname;
+		sent.push(`${request.method} ${path}`);
+		const body = request.method === "GET" || request.method === "DELETE" ? "" : await request.clone().text();
+		const response = await workerFetch(request.body === null ? request : sized(request, body));
+		if (request.method !== "POST" || path !== "/v1/topics" || response.status !== 201) return response;
+		await meanwhile();
+		const text = await response.text();
+		return new Response(text.slice(0, text.length / 2), { status: 201, headers: { "Content-Type": "application/json" } });
+	};
+	return { client: new Tributary({ url: BASE, token: ADMIN_TOKEN, fetch: fetcher }), sent };
+}

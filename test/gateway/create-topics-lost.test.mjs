@@ -24,6 +24,8 @@ const TOPIC_ID = "0f8fad5b-d9cb-469f-a165-70867728950e";
 const topics = new Map();
 /** Names whose next create is served and its answer lost (the connection reset once the topic is made). */
 const loseNext = new Set();
+/** Names whose next create is answered 201 with a body that is not JSON (cut off on its way); "gone": deleted at once. */
+const unreadableNext = new Map();
 /** @type {string[]} */
 const calls = [];
 const DEFAULTS = { "retention.ms": "604800000", "cleanup.policy": "delete" };
@@ -49,6 +51,14 @@ const worker = createServer((req, res) => {
 			}
 			topics.set(body.name, { partitions: body.partitions ?? 1, config: body.config ?? {} });
 			if (loseNext.delete(body.name)) return req.socket.destroy();
+			const unreadable = unreadableNext.get(body.name);
+			if (unreadable !== undefined) {
+				unreadableNext.delete(body.name);
+				if (unreadable === "gone") topics.delete(body.name);
+				res.statusCode = 201;
+				res.setHeader("content-type", "application/json");
+				return res.end(`{"name":"${body.name}","topic_id":"${TOPIC_ID.slice(0, 8)}`);
+			}
 			return send(res, 201, {
 				name: body.name,
 				topic_id: TOPIC_ID,
@@ -139,6 +149,36 @@ test("a create refused topic_exists at its first try is TOPIC_ALREADY_EXISTS, th
 		const answer = await client.send("CreateTopics", 7, { topics: [creatable("existing", 1)], timeoutMs: 5_000, validateOnly: false });
 		assert.equal(answer.topics[0].errorCode, KAFKA.TOPIC_ALREADY_EXISTS);
 		assert.deepEqual(calls, ["POST /v1/topics"]);
+	} finally {
+		client.close();
+	}
+});
+
+test("a create answered 201 with a body that cannot be read is the topic made: read back, answered created with its id", async () => {
+	calls.length = 0;
+	unreadableNext.set("unread", "kept");
+	const client = await connectClient(gateway.port, "unreadable-create");
+	try {
+		const answer = await client.send("CreateTopics", 7, { topics: [creatable("unread", 2)], timeoutMs: 5_000, validateOnly: false });
+		const [result] = answer.topics;
+		assert.equal(result.errorCode, KAFKA.NONE, result.errorMessage);
+		assert.equal(result.topicId, TOPIC_ID.replaceAll("-", ""), "the topic's id, read back");
+		assert.equal(result.numPartitions, 2);
+		assert.deepEqual(calls, ["POST /v1/topics", "GET /v1/topics/unread", `GET /kafka/v3/clusters/${CLUSTER}/topics/unread/configs`]);
+	} finally {
+		client.close();
+	}
+});
+
+test("a create answered 201 unreadably whose topic cannot be read back: REQUEST_TIMED_OUT, its outcome unknown", async () => {
+	unreadableNext.set("unread-gone", "gone");
+	const client = await connectClient(gateway.port, "unreadable-gone");
+	try {
+		const answer = await client.send("CreateTopics", 7, { topics: [creatable("unread-gone", 1)], timeoutMs: 5_000, validateOnly: false });
+		const [result] = answer.topics;
+		assert.equal(result.errorCode, KAFKA.REQUEST_TIMED_OUT, result.errorMessage);
+		assert.match(result.errorMessage, /outcome is unknown/);
+		assert.equal(result.topicId, "00000000000000000000000000000000");
 	} finally {
 		client.close();
 	}
