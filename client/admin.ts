@@ -129,21 +129,24 @@ export class Topics {
 	 * asked (`unlikeAsked`: no config set that the call did not give), answered as created, and thrown otherwise, saying
 	 * how it differs. A create answered 2xx with a body that cannot be read made the topic, as its status says: the topic
 	 * is read back and answered if as asked; else (gone since, or not as asked) the unreadable answer is thrown.
+	 * `signal` ends its retries and read-backs once aborted (a deadline): it then throws what it met so far, as spent
+	 * retries do (`RequestOptions.signal`), with no timer of its own left pending.
 	 * @example await client.topics.create({ name: "orders", partitions: 3, config: { "retention.ms": 86_400_000 } })
 	 */
-	async create(topic: TopicToCreate): Promise<TopicSummary> {
+	async create(topic: TopicToCreate, options: { readonly signal?: AbortSignal } = {}): Promise<TopicSummary> {
+		const { signal } = options;
 		try {
-			return await this.#http.request("POST", "/v1/topics", { body: topic, retry: "always", refusesRepeat: "topic_exists" });
+			return await this.#http.request("POST", "/v1/topics", { body: topic, retry: "always", refusesRepeat: "topic_exists", signal });
 		} catch (error) {
-			if (!(error instanceof TributaryError)) throw error;
+			if (!(error instanceof TributaryError) || signal?.aborted) throw error;
 			if (error.code === "unexpected_response" && error.status >= 200 && error.status < 300) {
-				const made = await this.#asAsked(topic);
+				const made = await this.#asAsked(topic, signal);
 				if (made === null || typeof made === "string") throw error;
 				return made;
 			}
 			const exists = error.cause instanceof TributaryError ? error.cause : null;
 			if (exists?.code !== "topic_exists") throw error;
-			const found = await this.#asAsked(topic);
+			const found = await this.#asAsked(topic, signal);
 			if (found === null) throw error;
 			if (typeof found !== "string") return found;
 			const { status, retriable, details } = exists;
@@ -155,9 +158,9 @@ export class Topics {
 	 * The topic of `topic`'s name as a create answers it, read back, if it is as `topic` asks; else how it differs, or
 	 * null when it cannot be read (gone since, or the reads failed): what the create did is then unknown.
 	 */
-	async #asAsked(topic: TopicToCreate): Promise<TopicSummary | string | null> {
-		const found = await this.describe(topic.name).catch(() => null);
-		const setConfigs = await this.#setConfigs(topic.name).catch(() => null);
+	async #asAsked(topic: TopicToCreate, signal: AbortSignal | undefined): Promise<TopicSummary | string | null> {
+		const found = await this.#describe(topic.name, signal).catch(() => null);
+		const setConfigs = await this.#setConfigs(topic.name, signal).catch(() => null);
 		if (found === null || setConfigs === null) return null;
 		const unlike = unlikeAsked(found, topic, setConfigs);
 		if (unlike !== null) return unlike;
@@ -169,10 +172,10 @@ export class Topics {
 	 * Confluent REST `is_default`): the broker keeps the defaults, in one place. One call, with the right `describe`
 	 * the create's `admin` implies: `/v1`'s describe answers every config's value, not which are defaults.
 	 */
-	async #setConfigs(name: string): Promise<string[]> {
+	async #setConfigs(name: string, signal: AbortSignal | undefined): Promise<string[]> {
 		type Listed = { data: { name: string; is_default: boolean }[] };
 		const path = `/kafka/v3/clusters/${CLUSTER_ID}/topics/${seg(name)}/configs`;
-		const configs = (await this.#http.request<Listed>("GET", path)).data;
+		const configs = (await this.#http.request<Listed>("GET", path, { signal })).data;
 		return configs.filter((config) => !config.is_default).map((config) => config.name);
 	}
 
@@ -182,7 +185,11 @@ export class Topics {
 
 	/** The topic with each partition's log start offset and high watermark. */
 	describe(name: string): Promise<TopicDescription> {
-		return this.#http.request("GET", `/v1/topics/${seg(name)}`);
+		return this.#describe(name, undefined);
+	}
+
+	#describe(name: string, signal: AbortSignal | undefined): Promise<TopicDescription> {
+		return this.#http.request("GET", `/v1/topics/${seg(name)}`, { signal });
 	}
 
 	/** Adds partitions (never removes) and changes configs; a config set to `null` returns to its default. */

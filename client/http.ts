@@ -88,6 +88,12 @@ export interface RequestOptions {
 	 * the outcome unknown, the refusal its `cause` (as `conditional`'s 412), for the caller to look.
 	 */
 	readonly refusesRepeat?: string;
+	/**
+	 * Ends the retries once aborted (a caller's deadline): no try is sent after it, a backoff wait under way ends at once
+	 * (its timer cleared, nothing left pending), and the request throws what spent retries would (`givenUp`); a try
+	 * under way goes on, and its failure ends the request so. Aborted before the first try, it throws the signal's reason.
+	 */
+	readonly signal?: AbortSignal;
 }
 
 export class Http {
@@ -166,6 +172,7 @@ export class Http {
 	async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
 		const mode = options.retry ?? (method === "GET" ? "always" : "unsent");
 		const unsent = options.unsentCodes;
+		options.signal?.throwIfAborted();
 		/** The first failure that was more than a 429, for what the request's end says (`givenUp`). */
 		let earlier: TributaryError | null = null;
 		for (let attempt = 0; ; attempt++) {
@@ -175,8 +182,10 @@ export class Http {
 			if (attempt >= this.#retries || !mayRetry(outcome, mode, unsent)) throw givenUp(outcome, earlier, unsent);
 			// A 503 `unavailable` counts: a key's quota change may be in force behind one (client/README.md, Retries). The
 			// first such failure is kept unless it reads as provably unsent: a lost answer is thrown over a later 503.
+			const before = earlier;
 			if (outcome.status !== 429 && (earlier === null || provedUnsent(earlier, unsent))) earlier = outcome;
-			await sleep(backoffMs(attempt, outcome.details.retry_after_ms));
+			await sleep(backoffMs(attempt, outcome.details.retry_after_ms), options.signal);
+			if (options.signal?.aborted) throw givenUp(outcome, before, unsent);
 		}
 	}
 
@@ -332,8 +341,18 @@ export function retryAfter(header: string | null): number | null {
 	return Number.isNaN(at) ? null : Math.max(0, at - Date.now());
 }
 
-export function sleep(ms: number): Promise<void> {
-	return new Promise((resolve) => setTimeout(resolve, ms));
+/** Resolves after `ms`, or at once when `signal` aborts, its timer then cleared. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+	return new Promise((resolve) => {
+		if (signal?.aborted) return resolve();
+		const done = () => {
+			clearTimeout(timer);
+			signal?.removeEventListener("abort", done);
+			resolve();
+		};
+		const timer = setTimeout(done, ms);
+		signal?.addEventListener("abort", done, { once: true });
+	});
 }
 
 function describe(cause: unknown): string {

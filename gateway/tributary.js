@@ -335,28 +335,34 @@ export class Tributary {
 	 */
 	async createTopic(body, timeoutMs) {
 		const bounded = timeoutMs !== undefined && timeoutMs > 0;
-		const deadlineMs = bounded ? Date.now() + timeoutMs : Number.POSITIVE_INFINITY;
+		// Aborted at the deadline: the SDK's retries end with it, their backoff timers cleared (no try after it).
+		const deadline = new AbortController();
 		/** @type {ReturnType<typeof setTimeout> | undefined} */
 		let timer;
 		/** @type {Promise<null>} */
 		const late = new Promise((resolve) => {
-			if (bounded) timer = setTimeout(() => resolve(null), timeoutMs);
+			if (!bounded) return;
+			timer = setTimeout(() => {
+				deadline.abort(new Error("past the request's timeout_ms"));
+				resolve(null);
+			}, timeoutMs);
 		});
 		try {
-			return await Promise.race([this.#create(body, deadlineMs, timeoutMs !== undefined), late]);
+			return await Promise.race([this.#create(body, deadline.signal, timeoutMs !== undefined), late]);
 		} finally {
 			clearTimeout(timer);
 		}
 	}
 
 	/**
-	 * @param {{ name: string, partitions?: number, config?: Record<string, string> }} body @param {number} deadlineMs
+	 * @param {{ name: string, partitions?: number, config?: Record<string, string> }} body
+	 * @param {AbortSignal} deadline aborted once CreateTopics' timeout_ms has passed
 	 * @param {boolean} perTopic whether an outcome unknown is answered null (CreateTopics') rather than rejected
 	 * @returns {Promise<Answer | null>}
 	 */
-	async #create(body, deadlineMs, perTopic) {
+	async #create(body, deadline, perTopic) {
 		try {
-			return { status: 201, body: await this.#client(deadlineMs).topics.create(body) };
+			return { status: 201, body: await this.#client().topics.create(body, { signal: deadline }) };
 		} catch (error) {
 			if (!(error instanceof TributaryError)) throw error;
 			// No answer, or a 2xx one that could not be read whose topic could not be read back either (the SDK's
@@ -377,7 +383,7 @@ export class Tributary {
 	 * The SDK's client of the Worker, with these credentials (none for anonymous): for the calls whose rules are the SDK's
 	 * (`createTopic`), over `fetch`; the hot path keeps the pool (module comment).
 	 */
-	#client(deadlineMs = Number.POSITIVE_INFINITY) {
+	#client() {
 		const { authorization } = this.credentials;
 		return new Client({
 			url: this.baseUrl,
@@ -386,8 +392,6 @@ export class Tributary {
 			retries: CREATE_TOPIC_RETRIES,
 			requestTimeoutMs: HTTP_TIMEOUT_MS,
 			fetch: (request) => {
-				// Past the request's own timeout (CreateTopics' timeout_ms), whose answer is given already: no try more.
-				if (Date.now() >= deadlineMs) return Promise.reject(new Error("past the request's timeout_ms"));
 				const headers = new Headers(request.headers);
 				if (authorization === null) headers.delete("authorization");
 				else headers.set("authorization", authorization);

@@ -127,6 +127,27 @@ describe("SDK topics.create after a try that may have landed", () => {
 		expect(failure).toMatchObject({ code: "unexpected_response", status: 201 });
 	});
 
+	it("aborted while it waits to send again (Retry-After: 4) ends at once, throwing what it met, with no try after", async () => {
+		let tries = 0;
+		let answered: () => void = () => {};
+		const firstAnswered = new Promise<void>((resolve) => {
+			answered = resolve;
+		});
+		const fetcher = async (): Promise<Response> => {
+			tries++;
+			const error = { code: "unavailable", message: "overloaded", retriable: true };
+			setTimeout(answered);
+			return Response.json({ error }, { status: 503, headers: { "Retry-After": "4" } });
+		};
+		const client = new Tributary({ url: BASE, token: ADMIN_TOKEN, fetch: fetcher, retries: 1 });
+		const deadline = new AbortController();
+		const outcome = client.topics.create({ name: uniqueTopic("create-aborted") }, { signal: deadline.signal }).catch((e: unknown) => e);
+		await firstAnswered;
+		deadline.abort();
+		expect(await outcome).toMatchObject({ code: "unavailable", status: 503 });
+		expect(tries, "no try after the abort").toBe(1);
+	});
+
 	it("a 409 after a 503 `unavailable` (which proves its try did nothing) is topic_exists, as a first try's 409 is", async () => {
 		const name = uniqueTopic("create-unavailable");
 		let creates = 0;

@@ -30,6 +30,7 @@ const gateway = gatewayOver(worker);
 test("CreateTopics with timeoutMs 2000, its create refused 503 Retry-After: 4 twice: answered within about its timeout, not after the retries", async () => {
 	const client = await connectClient(gateway.port, "create-timeout");
 	try {
+		const timersBefore = pendingTimers();
 		const started = Date.now();
 		const answer = await client.send("CreateTopics", 7, {
 			topics: [{ name: "slow", numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }],
@@ -39,10 +40,15 @@ test("CreateTopics with timeoutMs 2000, its create refused 503 Retry-After: 4 tw
 		const tookMs = Date.now() - started;
 		assert.ok(tookMs < 4_000, `answered after ${tookMs} ms (timeoutMs 2000), errorCode ${answer.topics[0].errorCode}`);
 		assert.equal(answer.topics[0].errorCode, KAFKA.REQUEST_TIMED_OUT);
+		// The SDK's wait before its next try (Retry-After: 4, past the deadline) ends with the deadline, no timer left.
+		assert.equal(pendingTimers(), timersBefore, "timers pending after the answer, as before the request");
 	} finally {
 		client.close();
 	}
 });
+
+/** The timers keeping this process (the test and its gateway) alive. */
+const pendingTimers = () => process.getActiveResourcesInfo().filter((resource) => resource === "Timeout").length;
 
 /** Creates "good"; every create of "bad" is served nowhere, its connection reset (no answer, tries spent). */
 const twoTopics = createServer((req, res) => {
