@@ -300,37 +300,63 @@ const NOT_CREATED = { topicId: NO_TOPIC_ID, numPartitions: -1, replicationFactor
 const CREATE_UNKNOWN =
 	"The create was not answered within timeoutMs, or its answer could not be read: its outcome is unknown (the topic may exist).";
 
+/**
+ * What one topic of a CreateTopics request asks for, checked as Kafka checks it before creating: its partition count
+ * (`requestedPartitions`) and its configs, Kafka's replica configs taken as set and never sent (gateway/inert-configs.js);
+ * or the topic's error.
+ * @param {any} t
+ * @returns {{ partitions: number, config: Record<string, string> } | { errorCode: number, errorMessage: string }}
+ */
+function checkedCreation(t) {
+	const requested = requestedPartitions(t);
+	if ("errorCode" in requested) return requested;
+	const given = Object.fromEntries(t.configs.filter((c) => c.value !== null).map((c) => [c.name, c.value]));
+	const held = withoutInert(given);
+	if ("errorCode" in held) return held;
+	return { partitions: requested.partitions, config: held.held };
+}
+
+/**
+ * Creates one topic through the SDK's rule (`Tributary.createTopic`), bounded by CreateTopics' `timeout_ms`; its
+ * result's fields: the created topic's, or its error.
+ * @param {RequestContext} ctx @param {string} name @param {number} partitions USE_DEFAULT for Tributary's default
+ * @param {Record<string, string>} config @param {number} timeoutMs
+ */
+async function createdTopic(ctx, name, partitions, config, timeoutMs) {
+	const body = { name, config, ...(partitions !== USE_DEFAULT ? { partitions } : {}) };
+	const answer = await ctx.tributary.createTopic(body, timeoutMs);
+	// Not done within timeout_ms, no answer at all, or one unreadable: this topic's REQUEST_TIMED_OUT, as a broker's;
+	// the others are answered as they went.
+	if (answer === null) return { errorCode: KAFKA.REQUEST_TIMED_OUT, errorMessage: CREATE_UNKNOWN };
+	const errorCode = kafkaError(answer, "topic");
+	if (errorCode !== KAFKA.NONE) return { errorCode, errorMessage: errorMessage(answer) };
+	return {
+		topicId: wireTopicId(answer.body.topic_id),
+		numPartitions: answer.body.partitions,
+		replicationFactor: 1,
+		configs: createdConfigs(answer.body.config, config),
+	};
+}
+
+/**
+ * One topic of a CreateTopics request answered: checked (`checkedCreation`), then validated (`validateOnly`) or created.
+ * @param {any} t @param {{ validateOnly: boolean, timeoutMs: number }} request @param {RequestContext} ctx
+ */
+async function createOne(t, request, ctx) {
+	const result = { ...NOT_CREATED, name: t.name, errorCode: KAFKA.NONE, errorMessage: null };
+	const checked = checkedCreation(t);
+	if ("errorCode" in checked) return { ...result, ...checked };
+	const { partitions, config } = checked;
+	if (request.validateOnly) return { ...result, ...(await validateCreation(ctx, t.name, partitions, config)) };
+	return { ...result, ...(await createdTopic(ctx, t.name, partitions, config, request.timeoutMs)) };
+}
+
 /** @param {any} request @param {RequestContext} ctx */
 export async function createTopics(request, ctx) {
 	const answers = await answerUnique(
 		request.topics,
 		(t) => t.name,
-		async (t) => {
-			const given = Object.fromEntries(t.configs.filter((c) => c.value !== null).map((c) => [c.name, c.value]));
-			const result = { ...NOT_CREATED, name: t.name, errorCode: KAFKA.NONE, errorMessage: null };
-			const requested = requestedPartitions(t);
-			if ("errorCode" in requested) return { ...result, ...requested };
-			// Kafka's replica configs: taken as set, never sent (gateway/inert-configs.js).
-			const held = withoutInert(given);
-			if ("errorCode" in held) return { ...result, ...held };
-			const config = held.held;
-			const { partitions } = requested;
-			if (request.validateOnly) return { ...result, ...(await validateCreation(ctx, t.name, partitions, config)) };
-			const body = { name: t.name, config, ...(partitions !== USE_DEFAULT ? { partitions } : {}) };
-			const answer = await ctx.tributary.createTopic(body, request.timeoutMs);
-			// Not done within timeout_ms, no answer at all, or one unreadable: this topic's REQUEST_TIMED_OUT, as a
-			// broker's; the others are answered as they went.
-			if (answer === null) return { ...result, errorCode: KAFKA.REQUEST_TIMED_OUT, errorMessage: CREATE_UNKNOWN };
-			const errorCode = kafkaError(answer, "topic");
-			if (errorCode !== KAFKA.NONE) return { ...result, errorCode, errorMessage: errorMessage(answer) };
-			return {
-				...result,
-				topicId: wireTopicId(answer.body.topic_id),
-				numPartitions: answer.body.partitions,
-				replicationFactor: 1,
-				configs: createdConfigs(answer.body.config, config),
-			};
-		},
+		(t) => createOne(t, request, ctx),
 		(t) => ({ ...NOT_CREATED, name: t.name, ...DUPLICATE_NAME }),
 	);
 	// A topic timed out may exist too.
