@@ -8,7 +8,8 @@
  * one worker busy with it while the other had nothing left. One `wrangler dev` is started for the whole run and shared
  * by the files that can share one (test/e2e/lib/shared-dev.mjs), instead of a start each. A file still running after
  * E2E_FILE_TIMEOUT_MS (default 10 minutes, more on a machine busier than load 17 on 2 cores) fails, named, and the run goes on. Reports with the spec reporter; exits 1
- * if a test failed. One file alone: `node --test test/e2e/<file>.test.mjs`.
+ * if a test failed. Ctrl-C or a SIGTERM (CI's timeout) stops every file and every process they started, then ends the
+ * run by that signal (scripts/lib/e2e-runner.mjs). One file alone: `node --test test/e2e/<file>.test.mjs`.
  */
 
 import { readdirSync } from "node:fs";

@@ -9,12 +9,23 @@
  * ends, or a process that never exits once its tests passed, for it left a connection open to the shared instance) is
  * sent SIGTERM and fails, named, "test timed out after …ms", and the run goes on. A file's own `wrangler dev` does not
  * outlive it (scripts/lib/wrangler-dev.mjs kills its instances on such a signal).
+ *
+ * SIGINT, SIGTERM or SIGHUP to the runner (Ctrl-C, CI's timeout, a closed terminal) is passed on to every process under
+ * it (`stopTree`): the test files, which stop their own instances on it, their other children (a doc's bash session, a
+ * Kafka gateway), in the runner's process group or not, and the shared instance. No further file starts; once all of
+ * them are gone (SIGKILL after ENDING_GRACE_MS), the runner ends as the signal would have ended it, and nothing is left.
  */
 
 import { finished } from "node:stream/promises";
 import { run } from "node:test";
 import { spec } from "node:test/reporters";
 import { SHARED_DEV_ENV, startSharedDev } from "../../test/e2e/lib/shared-dev.mjs";
+import { stopTree } from "./process-tree.mjs";
+
+/** The signals that end the run, passed on to everything under it. */
+const ENDING_SIGNALS = /** @type {const} */ (["SIGINT", "SIGTERM", "SIGHUP"]);
+/** How long the test files and their processes have to end on the signal before what is left is SIGKILLed. */
+const ENDING_GRACE_MS = 15_000;
 
 /**
  * @typedef {object} TestFilesRun
@@ -34,6 +45,8 @@ export async function runTestFiles({ files, concurrency, fileTimeoutMs, sharedDe
 	const shared = startSharedDev(sharedDev);
 	// The test files' processes inherit this process's environment as they start.
 	process.env[SHARED_DEV_ENV] = shared.env;
+	const cancel = new AbortController();
+	const stopOnSignal = endOnSignals(cancel, shared);
 	let failed = false;
 	/** @type {Map<string, number>} */
 	const testMs = new Map();
@@ -42,7 +55,7 @@ export async function runTestFiles({ files, concurrency, fileTimeoutMs, sharedDe
 		if (nesting === 0 && file !== undefined) testMs.set(file, (testMs.get(file) ?? 0) + details.duration_ms);
 	};
 	try {
-		const tests = run({ files, concurrency, timeout: fileTimeoutMs });
+		const tests = run({ files, concurrency, timeout: fileTimeoutMs, signal: cancel.signal });
 		tests.on("test:pass", timed);
 		tests.on("test:fail", (data) => {
 			failed = true;
@@ -52,7 +65,38 @@ export async function runTestFiles({ files, concurrency, fileTimeoutMs, sharedDe
 		reported.pipe(process.stdout);
 		await finished(reported);
 	} finally {
+		stopOnSignal.remove();
 		await shared.stop();
 	}
 	return { failed, testMs };
+}
+
+/**
+ * From now until `remove()`, an ending signal stops the run: every process under this one is sent it (read before the
+ * run is cancelled, whose own SIGTERM to the test files would leave their children to be reparented out of reach), no
+ * further file starts (`cancel`), the shared instance is stopped once all are gone, and the signal is raised again to
+ * end this process as it would have. A second signal meanwhile changes nothing.
+ * @param {AbortController} cancel  the run's
+ * @param {{ stop: () => Promise<void> }} shared
+ */
+function endOnSignals(cancel, shared) {
+	let ending = false;
+	/** @param {NodeJS.Signals} sig */
+	const end = async (sig) => {
+		if (ending) return;
+		ending = true;
+		process.stderr.write(`\n# ${sig}: stopping the test files and every process they started\n`);
+		const stopped = stopTree(process.pid, sig, ENDING_GRACE_MS);
+		cancel.abort();
+		await stopped.catch(() => {});
+		await shared.stop().catch(() => {});
+		for (const each of ENDING_SIGNALS) process.removeAllListeners(each);
+		process.kill(process.pid, sig);
+	};
+	for (const sig of ENDING_SIGNALS) process.on(sig, end);
+	return {
+		remove() {
+			if (!ending) for (const sig of ENDING_SIGNALS) process.removeListener(sig, end);
+		},
+	};
 }

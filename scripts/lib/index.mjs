@@ -17,8 +17,8 @@
  * - Ports and waiting: `freePort()`, `assertPortFree(port, advice?, host?)`, `portInUse(port, advice)`, `isPortOpen(port)`, `waitForPortClosed(port)`,
  *   `healthy(url)`, `waitUntil(check, { timeoutMs })`, `sleep(ms)`.
  * - The process table: `listProcesses()`, `descendants(pid)`, `groupMembers(pgid)`, `isAlive(pid)`,
- *   `signal(pid, sig)`, `commandLine(pid)`, `descendantCpuSeconds(pid?)`, `processCpuSeconds(pid)`,
- *   `threadCpuSeconds(pid)`, `machineBusySeconds()`.
+ *   `signal(pid, sig)`, `stopTree(rootPid, sig, graceMs)`, `commandLine(pid)`, `descendantCpuSeconds(pid?)`,
+ *   `processCpuSeconds(pid)`, `threadCpuSeconds(pid)`, `machineBusySeconds()`.
  * - API documents: `writeApiDocs(directory, { root? })`, `watchApiDocs(directory, { root?, log? })`.
  * - The bundle: `measureBundle({ root?, configPath? })` (its size, the budget's measure); `weighBundle({ root?,
  *   configPath? })` (what each module and part adds to it gzipped), `weightReport(weights, top)` (that as lines).
@@ -65,6 +65,7 @@ export {
 	processCpuSeconds,
 	signal,
 	stopChild,
+	stopTree,
 	threadCpuSeconds,
 } from "./process-tree.mjs";
 export { DEFAULT_OUTDIR, DEFAULT_PERSIST_TO, DEFAULT_PORT, HOST, PROJECT_ROOT, WRANGLER_BIN, wranglerEnv } from "./project.mjs";

@@ -8,6 +8,7 @@
 
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
+import { waitUntil } from "./net.mjs";
 
 /**
  * @typedef {object} ProcessInfo
@@ -140,6 +141,57 @@ export function signal(pid, sig) {
 	} catch (error) {
 		if (/** @type {NodeJS.ErrnoException} */ (error).code === "ESRCH") return false;
 		throw error;
+	}
+}
+
+/**
+ * Stops a whole process tree: `rootPid` (unless it is this process) and every descendant, all at once, each sent `sig`,
+ * as is each process group among them but this process's own (a detached child's: `wrangler dev`'s group, where its
+ * workerd lives). The tree is read before anything is signalled, and its processes are then followed by PID: one whose
+ * parent dies first is no longer a descendant, and would otherwise be missed. After `graceMs`, whatever is left of it,
+ * and anything the tree started meanwhile, is sent SIGKILL. Resolves once all of it is gone, with whether SIGKILL was
+ * needed.
+ * @param {number} rootPid
+ * @param {NodeJS.Signals} sig
+ * @param {number} graceMs
+ * @returns {Promise<{ forced: boolean }>}
+ */
+export async function stopTree(rootPid, sig, graceMs) {
+	const ownGroup = readStat(process.pid)?.pgid;
+	const members = () => {
+		const root = rootPid === process.pid ? null : readStat(rootPid);
+		return [...(root === null || root.state === "Z" ? [] : [root]), ...descendants(rootPid)];
+	};
+	const pids = new Set();
+	const groups = new Set();
+	const note = (/** @type {ProcessInfo[]} */ found) => {
+		for (const p of found) {
+			pids.add(p.pid);
+			if (p.pgid !== ownGroup) groups.add(p.pgid);
+		}
+		return found;
+	};
+	const send = (/** @type {NodeJS.Signals} */ each) => {
+		for (const pid of pids) signal(pid, each);
+		for (const pgid of groups) signal(-pgid, each);
+	};
+	const gone = () =>
+		note(members()).length === 0 && [...pids].every((pid) => !isAlive(pid)) && [...groups].every((g) => groupMembers(g).length === 0);
+	note(members());
+	send(sig);
+	try {
+		await waitUntil(gone, { timeoutMs: graceMs, message: `process tree of ${rootPid} to exit after ${sig}` });
+		return { forced: false };
+	} catch {
+		send("SIGKILL");
+		await waitUntil(
+			() => {
+				send("SIGKILL");
+				return gone();
+			},
+			{ timeoutMs: graceMs, message: `process tree of ${rootPid} to exit after SIGKILL` },
+		);
+		return { forced: true };
 	}
 }
 
