@@ -14,49 +14,44 @@
  * 3. The e2e phase (`LAST`) alone, once all of those passed: the heaviest after vitest, and its hang bounds follow the
  *    load it reads at its start (scripts/lib/load.mjs), which another suite beside it would raise after that reading.
  *
- * A failure in a step lets that step's other suites end, then stops the run (exit 1). Each suite's wall time is
- * printed at the end, the measure of where `npm test`'s time goes. One suite alone: `npm run <script>`.
+ * A failure in a step lets that step's other suites end, then stops the run (exit 1); a suite still running after
+ * SUITE_TIMEOUT_MS is stopped and fails so. Each suite's wall time is printed at the end, the measure of where
+ * `npm test`'s time goes. One suite alone: `npm run <script>`.
  */
 
-import { spawn } from "node:child_process";
-import { PROJECT_ROOT } from "./lib/project.mjs";
+import { runSuite } from "./lib/suite.mjs";
 
 const FIRST = ["types:check", "build", "typecheck:rest", "lint"];
 const UNIT = "test:unit";
 const BESIDE_UNIT = ["test:structure", "test:gateway", "test:conformance"];
 const LAST = ["test:e2e"];
+/**
+ * How long one suite's whole run may take before it is stopped, with every process it started, and reported failed:
+ * each suite bounds its tests (and e2e its files), but one that hangs past those (a process that never exits, a wait
+ * nothing bounds) would hold the run until CI's own timeout (90 minutes), with no summary. Generous: the longest,
+ * vitest, takes about 12 minutes at load 20; the suites beside it about one each.
+ */
+const SUITE_TIMEOUT_MS = 30 * 60_000;
 
 /** @type {{ script: string, seconds: number, ok: boolean, beside?: boolean }[]} */
 const timed = [];
 
 /**
- * Runs `npm run <script>`: its output straight through, or kept and printed whole once it ends (`kept`).
+ * Runs `npm run <script>` (scripts/lib/suite.mjs): its output straight through, or kept and printed whole once it ends
+ * (`kept`); stopped whole past SUITE_TIMEOUT_MS.
  * @param {string} script @param {{ kept?: boolean }} [options]
  * @returns {Promise<boolean>} whether it passed
  */
-function run(script, { kept = false } = {}) {
-	const started = Date.now();
-	const child = spawn("npm", ["run", "-s", script], {
-		cwd: PROJECT_ROOT,
-		stdio: ["ignore", kept ? "pipe" : "inherit", kept ? "pipe" : "inherit"],
+async function run(script, { kept = false } = {}) {
+	const { ok, seconds } = await runSuite({
+		name: `npm run ${script}`,
+		command: "npm",
+		args: ["run", "-s", script],
+		kept,
+		timeoutMs: SUITE_TIMEOUT_MS,
 	});
-	/** @type {Buffer[]} */
-	const output = [];
-	child.stdout?.on("data", (chunk) => output.push(chunk));
-	child.stderr?.on("data", (chunk) => output.push(chunk));
-	return new Promise((resolve) => {
-		child.once("close", (code, signal) => {
-			const ok = code === 0;
-			const seconds = (Date.now() - started) / 1000;
-			timed.push({ script, seconds, ok, beside: kept });
-			if (kept) {
-				process.stdout.write(`\n> npm run ${script} (beside vitest)\n`);
-				process.stdout.write(Buffer.concat(output));
-			}
-			process.stdout.write(`\n> npm run ${script}: ${ok ? "passed" : `failed (${signal ?? `exit ${code}`})`} in ${seconds.toFixed(1)} s\n`);
-			resolve(ok);
-		});
-	});
+	timed.push({ script, seconds, ok, beside: kept });
+	return ok;
 }
 
 /** Runs `scripts` one after another, stopping at the first that fails. @param {string[]} scripts @param {{ kept?: boolean }} [options] */

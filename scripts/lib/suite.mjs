@@ -1,0 +1,67 @@
+// @ts-check
+/**
+ * @module
+ * One suite of `npm test` (scripts/test-all.mjs), run as a child process in the project's root, its output passed
+ * straight through or kept and printed whole once it ends, and its wall time measured. A suite still running after its
+ * `timeoutMs` (one that hangs: its own per-test limits bound each test, nothing bounded the whole run) is stopped whole,
+ * with every process it started (`stopTree`), and reported as failed, named, with the bound it exceeded.
+ */
+
+import { spawn } from "node:child_process";
+import { stopTree } from "./process-tree.mjs";
+import { PROJECT_ROOT } from "./project.mjs";
+
+/** How long a suite stopped for its bound has to end on SIGTERM before what is left of it is SIGKILLed. */
+const STOP_GRACE_MS = 10_000;
+
+/**
+ * @typedef {object} SuiteRun
+ * @property {string} name  how its lines name it ("npm run test:gateway")
+ * @property {string} command
+ * @property {string[]} args
+ * @property {boolean} [kept]  keep its output and print it whole once it ends (a suite beside another)
+ * @property {number} timeoutMs  how long its whole run may take
+ * @property {NodeJS.WritableStream} [out]  where its kept output and the closing line go (default stdout)
+ */
+
+/**
+ * Runs one suite; resolves once it ended (or was stopped for its bound and is gone), with whether it passed, its wall
+ * time and whether it was stopped for its bound.
+ * @param {SuiteRun} suite
+ * @returns {Promise<{ ok: boolean, seconds: number, timedOut: boolean }>}
+ */
+export function runSuite({ name, command, args, kept = false, timeoutMs, out = process.stdout }) {
+	const started = Date.now();
+	const child = spawn(command, args, {
+		cwd: PROJECT_ROOT,
+		stdio: ["ignore", kept ? "pipe" : "inherit", kept ? "pipe" : "inherit"],
+	});
+	/** @type {Buffer[]} */
+	const output = [];
+	child.stdout?.on("data", (chunk) => output.push(chunk));
+	child.stderr?.on("data", (chunk) => output.push(chunk));
+	let timedOut = false;
+	/** @type {Promise<unknown>} */
+	let stopped = Promise.resolve();
+	const bound = setTimeout(() => {
+		timedOut = true;
+		if (child.pid !== undefined) stopped = stopTree(child.pid, "SIGTERM", STOP_GRACE_MS).catch(() => {});
+	}, timeoutMs);
+	return new Promise((resolve) => {
+		child.once("close", async (code, signal) => {
+			clearTimeout(bound);
+			await stopped;
+			const ok = code === 0 && !timedOut;
+			const seconds = (Date.now() - started) / 1000;
+			if (kept) {
+				out.write(`\n> ${name} (beside vitest)\n`);
+				out.write(Buffer.concat(output));
+			}
+			const failure = timedOut
+				? `stopped after ${seconds.toFixed(1)} s: over its bound of ${timeoutMs / 1000} s (SUITE_TIMEOUT_MS)`
+				: `failed (${signal ?? `exit ${code}`}) in ${seconds.toFixed(1)} s`;
+			out.write(`\n> ${name}: ${ok ? `passed in ${seconds.toFixed(1)} s` : failure}\n`);
+			resolve({ ok, seconds, timedOut });
+		});
+	});
+}
