@@ -442,23 +442,39 @@ describe("a reset sent again", () => {
 		const m = await join(group, { topics: [topic] });
 		expect(await json("POST", path, 200, earliest)).toEqual(first);
 		await expectError("POST", path, 409, "group_not_empty", { body: { topic, to: { offset: 1 } } });
-		// Back where the reset put it, but by the member's commits: no longer the reset's.
+		// Back where the reset put it, but by the member's commits: no longer the reset's. Each partition's offset is read
+		// with its number: partition 1 stays where the reset put it, only partition 0 moves.
+		const committed = async () => (await describeGroup(group)).offsets.map((o) => [o.partition, o.committed]);
 		await commit(group, m.member_id, m.generation, [{ topic, partition: 0, offset: 1 }]);
+		expect(await committed()).toEqual([
+			[0, 1],
+			[1, 0],
+		]);
 		await commit(group, m.member_id, m.generation, [{ topic, partition: 0, offset: 0 }]);
 		await expectError("POST", path, 409, "group_not_empty", earliest);
-		expect((await describeGroup(group)).offsets.map((o) => o.committed)).toEqual([0, 0]);
+		expect(await committed()).toEqual([
+			[0, 0],
+			[1, 0],
+		]);
 	});
 
 	it("refuses it once a member has read past where it put the offsets, though nothing was committed since", async () => {
 		const topic = uniqueTopic();
-		await createTopic(topic, 1);
-		await produce(topic, [{ value: "a" }, { value: "b" }]);
+		// Partition 1's records, partition 0 empty: each record read is checked with its partition.
+		await createTopic(topic, 2);
+		await produce(topic, [
+			{ value: "a", partition: 1 },
+			{ value: "b", partition: 1 },
+		]);
 		const group = uniqueGroup();
 		const path = `/v1/groups/${group}/offsets/reset`;
 		const earliest = { body: { topic, to: "earliest" } };
 		await json("POST", path, 200, earliest);
 		const m = await join(group, { topics: [topic] });
-		expect((await poll(group, m.member_id, { auto_commit: false })).records.map((r) => r.offset)).toEqual([0, 1]);
+		expect((await poll(group, m.member_id, { auto_commit: false })).records.map((r) => [r.partition, r.offset])).toEqual([
+			[1, 0],
+			[1, 1],
+		]);
 		// Answered done, the member would read on from 2 and its next commit would undo the reset: the group's, not the reset's.
 		await expectError("POST", path, 409, "group_not_empty", earliest);
 	});
