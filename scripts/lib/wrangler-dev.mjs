@@ -71,6 +71,15 @@ const KEEP_WARM_METHOD = "HEAD";
 const KEEP_WARM_LINE = `${KEEP_WARM_METHOD} /healthz `;
 
 /**
+ * wrangler's dev registry, off (an empty path: wrangler 4.86's miniflare then registers nothing, watches nothing and
+ * opens no debug port). Tributary binds no other Worker; with it, every instance started here, all named "tributary",
+ * wrote the one entry of the user's ~/.config/.wrangler/registry, one stopping unlinked the entry of another still
+ * running, and another project's `wrangler dev` bound to "tributary" would reach whichever instance wrote it last.
+ * (It reloads nothing: an instance of wrangler 4.86 serves on, unreloaded, while others start and stop beside it.)
+ */
+const NO_DEV_REGISTRY = { WRANGLER_REGISTRY_PATH: "" };
+
+/**
  * @typedef {object} WranglerDevOptions
  * @property {string} persistTo  the `--persist-to` directory (required)
  * @property {string} [token]  the ADMIN_TOKEN var (required unless `vars.ADMIN_TOKEN` is given)
@@ -309,7 +318,7 @@ async function launch(options) {
 	const args = wranglerDevArgs({ port, persistTo, vars: { ...vars, ADMIN_TOKEN: token }, configPath });
 	const child = spawn(bin, [...args, "--inspector-port", "0", "--show-interactive-dev-session=false"], {
 		cwd: root,
-		env: wranglerEnv({ WRANGLER_HIDE_BANNER: "true", NO_COLOR: "1", FORCE_COLOR: "0" }),
+		env: wranglerEnv({ WRANGLER_HIDE_BANNER: "true", NO_COLOR: "1", FORCE_COLOR: "0", ...NO_DEV_REGISTRY }),
 		detached: true,
 		stdio: ["ignore", "pipe", "pipe"],
 	});
