@@ -24,6 +24,13 @@ describe("response headers", () => {
 			{ name: "not found", method: "GET", path: "/v1/topics/no-such-topic" },
 			{ name: "unauthenticated", method: "GET", path: "/v1/topics", token: null },
 			{ name: "bad JSON", method: "POST", path: `/v1/topics/${topic}/records`, headers: { "Content-Type": "application/json" }, raw: "{" },
+			{
+				name: "produce",
+				method: "POST",
+				path: `/v1/topics/${topic}/records`,
+				headers: { "Content-Type": "application/json" },
+				raw: '{"records":[{"value":1}]}',
+			},
 			{ name: "metrics text", method: "GET", path: "/metrics" },
 			{
 				name: "NDJSON produce stream",
@@ -42,6 +49,24 @@ describe("response headers", () => {
 			});
 			await response.arrayBuffer();
 			expectMarked(response, id);
+		}
+	});
+
+	it("answers a produce with its Content-Type, the request id and the security headers, and no other header", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		const expected = ["content-type", "x-request-id", ...Object.keys(SECURITY_HEADERS).map((name) => name.toLowerCase())].sort();
+		const replayed = [...expected, "idempotent-replayed"].sort();
+		for (const [i, want] of [expected, expected, replayed].entries()) {
+			const response = await call("POST", `/v1/topics/${topic}/records`, {
+				body: { records: [{ value: i > 0 ? 1 : 0 }] },
+				headers: { "X-Request-Id": `produce-${i}`, ...(i > 0 ? { "Idempotency-Key": "once" } : {}) },
+			});
+			expect(response.status).toBe(200);
+			await response.arrayBuffer();
+			expect([...response.headers.keys()].sort(), `request ${i}`).toEqual(want);
+			expect(response.headers.get("Content-Type")).toBe("application/json");
+			expectMarked(response, `produce-${i}`);
 		}
 	});
 
