@@ -49,6 +49,19 @@
  * there: Tributary's `enable_request_signal` flag (a request's `signal`, which ends a long wait once its client left);
  * a build without it read +6.9, +55.5, −70.1, +24.8 (lower in 1 of 4 rounds): not a cost.
  *
+ * Looked at again (bench:ab and bare workerd, loads 7-25): an A/A `bench:ab` at load 7-9 read B − A +0.4, +10.3,
+ * −29.4, +3.2 µs of ~880 a request (4 rounds, 390-620 requests/s a build), enough to resolve ~30; by the time a change
+ * was ready the load was 19-25 (35-120 requests/s a build) and two runs of 8 rounds of the same change read −52.7
+ * (+51 to −88, lower in 6 of 8) and −1.4 (+62 to −79, 4 of 8), and a third at load 8-10 −17.9 (−48 to +13, 6 of 8):
+ * lower in 16 of 24 rounds, each run within its A/A spread. That change: the request id and the security headers
+ * set on the answer once built instead of given to Hono's context, whose every Response copies them (bare workerd,
+ * bench/answer-shapes.mjs: −9 µs an answer, lower in 7 of 8 passes; a route building its whole answer in one object
+ * ~2 more). The middleware's other per-request steps are each below a microsecond in a bare workerd (100 of each a
+ * request, 6 passes, none apart from the floor): `crypto.randomUUID()` for the request id, `Date.now()`, `c.var`
+ * (an object made from the context's map at each read) against `c.get`. So of the middleware's ~65-90 µs the headers'
+ * own cost on the way out (~24 µs on a bare Worker) and their building (~8 of it now gone) are the measurable part, and
+ * the rest is spread over steps too small to cut one by one.
+ *
  * Rows written per record are the broker's own counters: `tributary_storage_rows_written_total{class="PartitionLog"}`
  * in /metrics (the SQL cursors' `rowsWritten`, what Cloudflare bills), read before the load and after it settled,
  * divided by the records the partition gained. `ceiling+sqlite` writes one row per request.
