@@ -6,6 +6,7 @@
  */
 
 import type { AppEnv } from "./app-env.ts";
+import { drainUnreadBody } from "./body.ts";
 import { confluentRoutes } from "./compat/confluent/routes.ts";
 import { durableStreamsRoutes } from "./compat/durable-streams/routes.ts";
 import { upstashRoutes } from "./compat/upstash/routes.ts";
@@ -42,6 +43,11 @@ export const app = new Hono<AppEnv>();
 // admin principal −23 (−39 to +33, 3 of 6), both within the noise; the headers: security-headers.ts.
 // First: the assets' GET and HEAD answers are the files as the assets layer serves them, none of the API's headers.
 app.on("GET", ASSET_PATHS, fromAssets());
+// Outermost, so it sees every refusal, the error handler's included, once answered: see `drainUnreadBody`.
+app.use(async (c, next) => {
+	await next();
+	if (c.res.status > 399) await drainUnreadBody(c.req.raw);
+});
 app.use(requestId());
 app.use(observe());
 app.use(securityHeaders());

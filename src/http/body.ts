@@ -95,6 +95,19 @@ async function discard(reader: ReadableStreamDefaultReader<Uint8Array>, bytesMax
 }
 
 /**
+ * Reads and drops the body of a request answered before it was read (a refusal), when its `Content-Length` declares
+ * it no larger than a request may be: workerd as Miniflare serves it closes a connection whose request body was left
+ * unread, and says so in no header (it drops a `Connection: close` the Worker sets), so a client that sends its next
+ * request on it meets a reset. A body declared larger is left, and its connection closes; so is one sent without a
+ * length, which may never end (a produce stream): its sender waits for the answer, not the other way round.
+ */
+export async function drainUnreadBody(request: Request): Promise<void> {
+	const declared = request.headers.get("Content-Length");
+	if (request.body === null || request.bodyUsed || declared === null || +declared > REQUEST_BYTES_MAX) return;
+	await discard(request.body.getReader(), REQUEST_BYTES_MAX);
+}
+
+/**
  * The body's byte chunks, decoded (`bodyStream`), refusing more than `limitBytes` of them: a declared
  * `Content-Length` over the limit is refused unread, and a streamed body is abandoned as soon as it passes the limit,
  * unless the mount has it read on and dropped first, up to `drainBytesMax` (`discard`).

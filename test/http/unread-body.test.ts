@@ -1,0 +1,56 @@
+/**
+ * A request answered before its body was read (a refusal by authentication, routing, the body's type) has that body
+ * read before the answer goes: workerd as `npm start` serves it closes a connection whose request body was left
+ * unread, and a kept-alive client's next request on it meets a reset (test/e2e/keep-alive.test.mjs).
+ */
+import { describe, expect, it } from "vitest";
+import { ADMIN_TOKEN, BASE, workerFetch } from "../support/worker.ts";
+
+const CHUNKS = 3;
+const CHUNK_BYTES = 1000;
+
+/**
+ * A request whose body comes in CHUNKS pulls, declared in its `Content-Length` as an HTTP client sends it; `pulled()` is
+ * how many of its bytes were read so far. `endless`: a body sent without a length that never ends (a produce stream).
+ */
+function tracked(
+	method: string,
+	path: string,
+	headers: Record<string, string>,
+	endless = false,
+): { request: Request; pulled: () => number } {
+	let sent = 0;
+	const body = new ReadableStream<Uint8Array>({
+		pull(controller) {
+			if (sent === CHUNKS * CHUNK_BYTES) return endless ? new Promise<void>(() => {}) : controller.close();
+			sent += CHUNK_BYTES;
+			controller.enqueue(new TextEncoder().encode("x".repeat(CHUNK_BYTES)));
+		},
+	});
+	const length = endless ? {} : { "Content-Length": String(CHUNKS * CHUNK_BYTES) };
+	const request = new Request(`${BASE}${path}`, { method, headers: { ...headers, ...length }, body, duplex: "half" } as RequestInit);
+	return { request, pulled: () => sent };
+}
+
+const admin = { Authorization: `Bearer ${ADMIN_TOKEN}` };
+
+describe("a refused request's unread body", () => {
+	it.each([
+		["no credentials", 401, "POST", "/v1/topics/t/records", { "Content-Type": "application/json" }],
+		["no route", 404, "POST", "/v1/nothing-here", { ...admin, "Content-Type": "application/json" }],
+		["a method the path does not answer", 405, "PUT", "/v1/topics/t/records", { ...admin, "Content-Type": "application/json" }],
+		["a type the route does not take", 415, "POST", "/v1/topics/t/records", { ...admin, "Content-Type": "text/csv" }],
+	])("is read to its end before the answer (%s, %i)", async (_, status, method, path, headers) => {
+		const { request, pulled } = tracked(method, path, headers);
+		const response = await workerFetch(request);
+		expect(response.status).toBe(status);
+		expect(pulled()).toBe(CHUNKS * CHUNK_BYTES);
+	});
+
+	it("is not waited for when it comes without a length, as a produce stream's does: the refusal goes at once", async () => {
+		const { request, pulled } = tracked("POST", "/v1/topics/t/records", { "Content-Type": "application/json" }, true);
+		const response = await workerFetch(request);
+		expect(response.status).toBe(401);
+		expect(pulled()).toBeLessThan(CHUNKS * CHUNK_BYTES);
+	});
+});
