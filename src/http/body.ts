@@ -103,8 +103,10 @@ async function discard(reader: ReadableStreamDefaultReader<Uint8Array>, bytesMax
  */
 export async function drainUnreadBody(request: Request): Promise<void> {
 	const declared = request.headers.get("Content-Length");
-	if (request.body === null || request.bodyUsed || declared === null || +declared > REQUEST_BYTES_MAX) return;
-	await discard(request.body.getReader(), REQUEST_BYTES_MAX);
+	const { body } = request;
+	// Locked: a route took its reader and answered before reading (that reader's to release, not ours to take).
+	if (body === null || request.bodyUsed || body.locked || declared === null || +declared > REQUEST_BYTES_MAX) return;
+	await discard(body.getReader(), REQUEST_BYTES_MAX);
 }
 
 /**

@@ -4,6 +4,7 @@
  * unread, and a kept-alive client's next request on it meets a reset (test/e2e/keep-alive.test.mjs).
  */
 import { describe, expect, it } from "vitest";
+import { drainUnreadBody } from "../../src/http/body.ts";
 import { ADMIN_TOKEN, BASE, workerFetch } from "../support/worker.ts";
 
 const CHUNKS = 3;
@@ -51,6 +52,13 @@ describe("a refused request's unread body", () => {
 		const { request, pulled } = tracked("POST", "/v1/topics/t/records", { "Content-Type": "application/json" }, true);
 		const response = await workerFetch(request);
 		expect(response.status).toBe(401);
+		expect(pulled()).toBeLessThan(CHUNKS * CHUNK_BYTES);
+	});
+
+	it("is left alone when a route took its reader and answered before reading: a locked body cannot be read again", async () => {
+		const { request, pulled } = tracked("POST", "/v1/topics/t/records", { "Content-Type": "application/json" });
+		request.body?.getReader();
+		await expect(drainUnreadBody(request)).resolves.toBeUndefined();
 		expect(pulled()).toBeLessThan(CHUNKS * CHUNK_BYTES);
 	});
 });
