@@ -22,8 +22,8 @@ import { matchedRoutes } from "hono/route";
 import type { RouterRoute } from "hono/types";
 import { CLUSTER, groupResource, type Operation, type Resource, topicResource } from "../auth/acl.ts";
 import { assert } from "../shared/assert.ts";
+import { streamTopic } from "../shared/stream-names.ts";
 import { JSON_TYPES, MERGE_PATCH_TYPES, readJson } from "./body.ts";
-import { streamTopic } from "./compat/durable-streams/stream-names.ts";
 
 export type RouteParams = Readonly<Record<string, string>>;
 

@@ -11,12 +11,12 @@
 import { createExecutionContext, runDurableObjectAlarm, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { streamTopic } from "../../src/http/compat/durable-streams/stream-names.ts";
-import { dropTopic } from "../../src/http/compat/durable-streams/streams.ts";
 import worker from "../../src/index.ts";
 import { PartitionLog } from "../../src/partition/partition-log.ts";
 import { DS_DROP_CHECK_MS } from "../../src/shared/limits.ts";
+import { streamTopic } from "../../src/shared/stream-names.ts";
 import { topicRegistry } from "../../src/shared/stubs.ts";
+import { dropTopic } from "../../src/topic/stream-topics.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { partitionStub, topicIdOf } from "../support/stubs.ts";
 import { failStatementOnce, throwOnce } from "../support/throw-once.ts";

@@ -8,8 +8,8 @@
  * (`DS_LONG_POLL_MS_DEFAULT`) is still far from over (`untilReleased`).
  */
 import { describe, expect, it } from "vitest";
-import { streamTopic } from "../../src/http/compat/durable-streams/stream-names.ts";
 import { DS_LONG_POLL_MS_DEFAULT } from "../../src/shared/limits.ts";
+import { streamTopic } from "../../src/shared/stream-names.ts";
 import { leavingClient, untilReleased, untilWaiting } from "../support/long-poll.ts";
 import { uniqueName } from "../support/names.ts";
 import { call } from "../support/worker.ts";

@@ -14,9 +14,9 @@ import {
 	parseTtl,
 	readOffset,
 } from "../../src/http/compat/durable-streams/protocol.ts";
-import { checkStreamPath, streamPathOf, streamTopic } from "../../src/http/compat/durable-streams/stream-names.ts";
 import { DS_EXPIRY_GRACE_MS, TOPIC_NAME_LENGTH_MAX } from "../../src/shared/limits.ts";
 import { encodeLine, RECORD_SEPARATOR } from "../../src/shared/record-codec.ts";
+import { checkStreamPath, streamPathOf, streamTopic } from "../../src/shared/stream-names.ts";
 import { checkProducer, isExpired, newStreamMeta, type StreamSettings, sameSettings } from "../../src/shared/stream-rules.ts";
 
 const TOPIC_NAME = /^[a-zA-Z0-9._-]+$/;

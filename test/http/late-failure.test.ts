@@ -8,12 +8,12 @@ import { createExecutionContext, runInDurableObject, waitOnExecutionContext } fr
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { AppEnv } from "../../src/http/app-env.ts";
-import { streamTopic } from "../../src/http/compat/durable-streams/stream-names.ts";
 import { Hono } from "../../src/http/hono.ts";
 import { counterEntries, failedAfterStart, observe } from "../../src/http/middleware/observe.ts";
 import worker from "../../src/index.ts";
 import { series } from "../../src/metrics/catalog.ts";
 import { ApiError } from "../../src/shared/errors.ts";
+import { streamTopic } from "../../src/shared/stream-names.ts";
 import { partitionLog } from "../../src/shared/stubs.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { openDsLiveSse, openSse } from "../support/sse.ts";

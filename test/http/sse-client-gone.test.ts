@@ -10,8 +10,8 @@
  */
 import { runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { streamTopic } from "../../src/http/compat/durable-streams/stream-names.ts";
 import { Waiters } from "../../src/partition/waiters.ts";
+import { streamTopic } from "../../src/shared/stream-names.ts";
 import { partitionsWithoutStopWaiting } from "../support/long-poll.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { openDsLiveSse, openV1LiveSse } from "../support/sse.ts";

@@ -11,7 +11,7 @@
  */
 import { waitOnExecutionContext } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { streamTopic } from "../../src/http/compat/durable-streams/stream-names.ts";
+import { streamTopic } from "../../src/shared/stream-names.ts";
 import { untilWaiting, waitingReads } from "../support/long-poll.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { openDsLiveSse, openV1LiveSse, type SseReader } from "../support/sse.ts";

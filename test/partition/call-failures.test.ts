@@ -9,9 +9,9 @@
  */
 import { runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { streamTopic } from "../../src/http/compat/durable-streams/stream-names.ts";
 import type { PartitionLog } from "../../src/partition/partition-log.ts";
 import { RELEASED_WAIT_IDS_MAX } from "../../src/shared/limits.ts";
+import { streamTopic } from "../../src/shared/stream-names.ts";
 import { DEFAULT_TOPIC_CONFIG } from "../../src/shared/topic-config.ts";
 import { createKey } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";

@@ -7,9 +7,9 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { KeyStore } from "../../src/auth/key-store.ts";
-import { streamTopic } from "../../src/http/compat/durable-streams/stream-names.ts";
 import { bare } from "../../src/shared/errors.ts";
 import { TAIL_PAYER_CHECK_MS } from "../../src/shared/limits.ts";
+import { streamTopic } from "../../src/shared/stream-names.ts";
 import { keyAuthority } from "../../src/shared/stubs.ts";
 import { holdClock } from "../support/clock.ts";
 import { createKey } from "../support/keys.ts";

@@ -10,9 +10,9 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { KeyStore } from "../../src/auth/key-store.ts";
-import { streamTopic } from "../../src/http/compat/durable-streams/stream-names.ts";
 import worker from "../../src/index.ts";
 import { SSE_KEEPALIVE_MS_MIN } from "../../src/shared/limits.ts";
+import { streamTopic } from "../../src/shared/stream-names.ts";
 import { type HeldClock, holdClock } from "../support/clock.ts";
 import { createKey } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";

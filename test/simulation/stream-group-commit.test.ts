@@ -9,12 +9,12 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { streamTopic } from "../../src/http/compat/durable-streams/stream-names.ts";
 import type { PartitionLog } from "../../src/partition/partition-log.ts";
 import type { StreamAppendRequest } from "../../src/partition/stream-types.ts";
 import type { AppendRequest } from "../../src/partition/types.ts";
 import { appendOutcome } from "../../src/shared/append-answer.ts";
 import type { EncodedRecord } from "../../src/shared/record-codec.ts";
+import { streamTopic } from "../../src/shared/stream-names.ts";
 import { topicRegistry } from "../../src/shared/stubs.ts";
 import { countGroupWrites } from "../support/group-writes.ts";
 import { uniqueTopic } from "../support/names.ts";

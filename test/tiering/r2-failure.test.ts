@@ -6,9 +6,9 @@
 import { createExecutionContext, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { streamTopic } from "../../src/http/compat/durable-streams/stream-names.ts";
 import worker from "../../src/index.ts";
 import type { PartitionLog } from "../../src/partition/partition-log.ts";
+import { streamTopic } from "../../src/shared/stream-names.ts";
 import { runDueAlarm } from "../support/alarm.ts";
 import { join } from "../support/group.ts";
 import { uniqueGroup, uniqueTopic } from "../support/names.ts";

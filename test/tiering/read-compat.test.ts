@@ -7,8 +7,8 @@
 
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { streamTopic } from "../../src/http/compat/durable-streams/stream-names.ts";
 import type { PartitionLog } from "../../src/partition/partition-log.ts";
+import { streamTopic } from "../../src/shared/stream-names.ts";
 import { uniqueGroup, uniqueTopic } from "../support/names.ts";
 import { partitionStub } from "../support/stubs.ts";
 import { everyRecord, offloadBatches, produceBatches } from "../support/tiering.ts";

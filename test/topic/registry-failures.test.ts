@@ -5,8 +5,8 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { streamTopic } from "../../src/http/compat/durable-streams/stream-names.ts";
 import { AssertionError } from "../../src/shared/assert.ts";
+import { streamTopic } from "../../src/shared/stream-names.ts";
 import { topicRegistry } from "../../src/shared/stubs.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { answersWhenBroken, failureResults, STORAGE_FAILED, settled } from "../support/rpc-failure.ts";

@@ -13,11 +13,11 @@
 import type { StreamView } from "../../../partition/stream-types.ts";
 import { DS_FORK_CHAIN_MAX, DS_READ_BYTES_MAX } from "../../../shared/limits.ts";
 import type { EncodedRecord } from "../../../shared/record-codec.ts";
+import { streamTopic } from "../../../shared/stream-names.ts";
 import { isJsonContentType } from "../../../shared/stream-rules.ts";
+import { dropTopic, onStream } from "../../../topic/stream-topics.ts";
 import { type Payload, payloadRecord, payloads, truncatedRecord } from "./codec.ts";
 import { badRequest, type EdgeFailure } from "./errors.ts";
-import { streamTopic } from "./stream-names.ts";
-import { dropTopic, onStream } from "./streams.ts";
 
 export type ForkOutcome =
 	| { readonly ok: true; readonly source: StreamView; readonly records: EncodedRecord[]; readonly forkOffset: number }

@@ -31,7 +31,9 @@ import {
 } from "../../../shared/limits.ts";
 import { readEndingWhen, stopWaiting } from "../../../shared/log-reader.ts";
 import type { EncodedRecord } from "../../../shared/record-codec.ts";
+import { checkStreamPath, streamTopic } from "../../../shared/stream-names.ts";
 import { isJsonContentType, normalizeContentType, type StreamSettings } from "../../../shared/stream-rules.ts";
+import { dropTopic, ensureTopic, type Log, onStream } from "../../../topic/stream-topics.ts";
 import { requireAccess } from "../../access.ts";
 import type { AppEnv } from "../../app-env.ts";
 import { queryOf, readBytes, requireUtf8 } from "../../body.ts";
@@ -56,8 +58,6 @@ import {
 	readOffset,
 } from "./protocol.ts";
 import { type SseSource, streamEvents } from "./sse.ts";
-import { checkStreamPath, streamTopic } from "./stream-names.ts";
-import { dropTopic, ensureTopic, type Log, onStream } from "./streams.ts";
 
 type C = Context<AppEnv>;
 

@@ -1,17 +1,17 @@
 /**
  * @module
- * Streams at the edge: finding a stream's topic and partition, creating and deleting the topic behind it, and the
- * retries a partition asks for (configure it first; our cached topic metadata was stale). A stream's topic is
+ * Durable Streams streams' topics: finding a stream's topic and partition, creating and deleting the topic behind it,
+ * and the retries a partition asks for (configure it first; our cached topic metadata was stale). A stream's topic is
  * created with `retention.ms: -1`: a stream keeps its records until it is deleted or expires.
  */
 
-import type { PartitionLog } from "../../../partition/partition-log.ts";
-import type { StreamResult } from "../../../partition/stream-types.ts";
-import type { NeedsConfig } from "../../../partition/types.ts";
-import { thrownUnless } from "../../../shared/errors.ts";
-import { partitionLog, topicRegistry as registry } from "../../../shared/stubs.ts";
-import { describeTopic, invalidate, remember } from "../../../topic/topic-cache.ts";
-import type { TopicMeta } from "../../../topic/types.ts";
+import type { PartitionLog } from "../partition/partition-log.ts";
+import type { StreamResult } from "../partition/stream-types.ts";
+import type { NeedsConfig } from "../partition/types.ts";
+import { thrownUnless } from "../shared/errors.ts";
+import { partitionLog, topicRegistry as registry } from "../shared/stubs.ts";
+import { describeTopic, invalidate, remember } from "./topic-cache.ts";
+import type { TopicMeta } from "./types.ts";
 
 export type Log = DurableObjectStub<PartitionLog>;
 

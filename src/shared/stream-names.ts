@@ -11,8 +11,8 @@
  * streamPathOf("ds.chat_2Froom-1"); // "chat/room-1"
  */
 
-import { utf8Encoder } from "../../../shared/bytes.ts";
-import { TOPIC_NAME_LENGTH_MAX } from "../../../shared/limits.ts";
+import { utf8Encoder } from "./bytes.ts";
+import { TOPIC_NAME_LENGTH_MAX } from "./limits.ts";
 
 /** The namespace of stream topics. */
 export const STREAM_TOPIC_PREFIX = "ds.";
