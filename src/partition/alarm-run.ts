@@ -27,8 +27,8 @@ export interface AlarmHost {
 	activeConfig(): TopicConfig | null;
 	/** Reads the partition's view back from SQLite, after a run's transaction rolled back; never throws (`PartitionLog.rebuild`). */
 	reload(): void;
-	/** Drops the topic of a Durable Streams stream marked deleted (the registry then wipes this object); throws if that fails. */
-	dropStream(): Promise<void>;
+	/** Ends a Durable Streams stream marked deleted or expired (its topic dropped: the registry then wipes this object). */
+	dropStream(): Promise<unknown>;
 }
 
 /**
@@ -87,8 +87,8 @@ async function runAlarm(host: AlarmHost): Promise<void> {
 	}
 	host.producers.forget(); // idle producers' rows may have expired
 	await host.tiering.run(config, nowMs);
-	// The awaits let other calls in: a deletion, or a newer config.
+	await host.dropStream();
+	// The awaits let other calls in: a deletion (the stream's drop too), or a newer config.
 	const latest = host.activeConfig();
 	if (latest !== null) host.lifecycle.reschedule(latest, Date.now());
-	await host.dropStream();
 }

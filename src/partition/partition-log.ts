@@ -38,7 +38,7 @@ import { ReadSide } from "./read-side.ts";
 import { PARTITION_DDL, PARTITION_SCHEMA_VERSION, PARTITION_UPGRADES } from "./schema.ts";
 import { type PartitionStatus, type StateRow, saveAssignment } from "./state-row.ts";
 import { logFailure, StreamSide } from "./stream-side.ts";
-import type { StreamAppendRequest, StreamCreateRequest, StreamReadRequest } from "./stream-types.ts";
+import type { StreamAppendRequest, StreamCreateRequest, StreamReadRequest, StreamResult } from "./stream-types.ts";
 import { CLOSE_CODES_RESERVED, type TailSource } from "./tail.ts";
 import { findRemoteTimestamp } from "./tiering/remote-lookup.ts";
 import { TieredStorage } from "./tiering/tiered-storage.ts";
@@ -188,8 +188,8 @@ export class PartitionLog extends DurableObject<Env> {
 			producers: this.producers,
 			activeConfig: () => (this.#status === "active" ? this.config : null),
 			reload: () => this.#rebuild(),
-			// A stream's state is kept only in a configured partition: its topic id is known.
-			dropStream: () => this.#streams.dropIfDeleted(env, this.#topicId as string),
+			// Its topic id is known (only a configured partition keeps a stream); a failed end backs off on its own (dropDueMs).
+			dropStream: () => this.#streams.end(env, this.#topicId as string).catch((cause) => console.error(`ending a stream: ${cause}`)),
 		});
 		ctx.blockConcurrencyWhile(() => this.lifecycle.loadAlarm());
 	}
@@ -409,7 +409,7 @@ export class PartitionLog extends DurableObject<Env> {
 	}
 
 	// Durable Streams: writes go through the group queue (decided in arrival order with the appends, answered after
-	// the commit); reads and HEAD only look.
+	// the commit); reads and HEAD only look; an end (stream-side.ts `end`) gives back the source's reference, drops the topic.
 	streamCreate(request: StreamCreateRequest) {
 		return this.#inGroup(() => this.#streams.create(request), recordBytes(request.records));
 	}
@@ -431,6 +431,9 @@ export class PartitionLog extends DurableObject<Env> {
 	}
 	streamReference(topicId: string, delta: 1 | -1) {
 		return this.#inGroup(() => this.#streams.reference(topicId, delta), 0);
+	}
+	async streamEnd(topicId: string): Promise<StreamResult<string | undefined>> {
+		return { ok: true, value: await this.#streams.end(this.env, topicId) };
 	}
 
 	/**
@@ -594,4 +597,4 @@ settleEach(PartitionLog, [
 	"deleteRecords",
 	"destroy",
 ]);
-settleEach(PartitionLog, ["streamRead", "streamReadUtf8", "streamHead"], logFailure);
+settleEach(PartitionLog, ["streamRead", "streamReadUtf8", "streamHead", "streamEnd"], logFailure);

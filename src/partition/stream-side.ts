@@ -8,10 +8,11 @@
  */
 
 import { type Failure, type Result, thrownUnless } from "../shared/errors.ts";
-import { DS_DROP_CHECK_MS, DS_PRODUCER_IDLE_MS, EXPIRY_ROWS_PER_STEP, FETCH_RECORDS_MAX } from "../shared/limits.ts";
+import { DS_DROP_CHECK_MS, DS_DROP_RETRY_MS_MAX, DS_PRODUCER_IDLE_MS, EXPIRY_ROWS_PER_STEP, FETCH_RECORDS_MAX } from "../shared/limits.ts";
 import {
 	checkProducer,
 	closedBySame,
+	expiryMs,
 	isExpired,
 	newStreamMeta,
 	normalizeContentType,
@@ -21,6 +22,7 @@ import {
 	sameSettings,
 } from "../shared/stream-rules.ts";
 import { topicRegistry } from "../shared/stubs.ts";
+import { releaseReference } from "../topic/stream-topics.ts";
 import type {
 	StreamAppended,
 	StreamAppendRequest,
@@ -48,8 +50,8 @@ export interface StreamHost {
 	readUtf8(request: ReadRequest): Promise<Result<ReadResult<Utf8Parts>>>;
 	/** Wakes waiting long-polls (a close changes what they answer). */
 	wake(): void;
-	/** Makes sure the partition's alarm comes by `atMs`. */
-	alarmBy(atMs: number): void;
+	/** Makes sure the partition's alarm comes by `atMs` (null: nothing due). */
+	alarmBy(atMs: number | null): void;
 }
 
 const fail = (failure: StreamFailure): { ok: false; failure: StreamFailure } => ({ ok: false, failure });
@@ -65,28 +67,23 @@ interface ProducerRow extends Record<string, SqlStorageValue> {
 
 export class StreamSide {
 	readonly #host: StreamHost;
+	/** The end under way (`end`): a second caller waits on it, so the source's reference is given back once. */
+	#ending: Promise<string | undefined> | undefined;
 
 	constructor(host: StreamHost) {
 		this.#host = host;
 	}
 
 	create(request: StreamCreateRequest): StreamResult<StreamCreated> | NeedsConfig {
-		const refused = this.#host.identity(request.topicId);
-		if (refused !== null) return logFailure(refused);
 		const nowMs = Date.now();
-		const existing = this.#meta();
-		if (existing?.deleted) return fail({ kind: "not_found", expired: true });
-		if (existing?.softDeleted) return fail({ kind: "blocked_by_forks" });
-		if (existing !== null && isExpired(existing, nowMs)) {
-			// Its records must go before the path is reused: the edge deletes the topic and creates it again.
-			if (existing.refCount === 0) return fail({ kind: "not_found", expired: true });
-			this.#save({ ...existing, softDeleted: true });
-			return fail({ kind: "blocked_by_forks" });
+		const found = this.#live(request.topicId, nowMs);
+		// One that ended must go before the path is reused (not_found, expired): the edge ends it and creates it again.
+		if (found.ok) {
+			if (!sameSettings(found.value, request.settings)) return fail({ kind: "settings_conflict" });
+			return done({ created: false, view: this.#view(found.value) });
 		}
-		if (existing !== null) {
-			if (!sameSettings(existing, request.settings)) return fail({ kind: "settings_conflict" });
-			return done({ created: false, view: this.#view(existing) });
-		}
+		if (found.failure.kind === "gone") return fail({ kind: "blocked_by_forks" });
+		if (found.failure.kind !== "not_found" || found.failure.expired) return found;
 		// A stream made before its records: appending them first means a failed append leaves no stream behind.
 		if (request.records.length > 0) {
 			const appended = this.#host.append({ topicId: request.topicId, configVersion: request.configVersion, records: request.records });
@@ -180,16 +177,18 @@ export class StreamSide {
 	/** Deletes the stream's state, or only marks it gone while forks reference it (its records stay for them). */
 	delete(topicId: string): StreamResult<StreamDeleted> {
 		const found = this.#live(topicId, Date.now());
-		if (!found.ok) return found;
-		const meta = found.value;
-		if (meta.refCount > 0) {
-			this.#save({ ...meta, softDeleted: true });
-			return done({ soft: true, forkedFrom: meta.forkedFrom });
-		}
-		// A mark, not the row's delete: until the edge has dropped the topic, its records are not a new stream's.
-		this.#save({ ...meta, deleted: true });
-		this.#host.wake();
-		return done({ soft: false, forkedFrom: meta.forkedFrom });
+		return found.ok ? done({ soft: this.#deleted(found.value).softDeleted }) : found;
+	}
+
+	/**
+	 * Deletes the stream (a DELETE, or its time ran out): only marked gone while forks reference it, else marked deleted,
+	 * a mark, not the row's delete: until the edge (or the alarm) has ended it (`end`), its records are not a new stream's.
+	 */
+	#deleted(meta: StreamMeta): StreamMeta {
+		const next = { ...meta, softDeleted: meta.refCount > 0, deleted: meta.refCount === 0 };
+		this.#save(next);
+		if (next.deleted) this.#host.wake();
+		return next;
 	}
 
 	/**
@@ -203,27 +202,22 @@ export class StreamSide {
 		if (!meta.ok) return meta;
 		if (meta.value === null) return fail({ kind: "not_found" });
 		const refCount = Math.max(0, meta.value.refCount + delta);
-		// Deleted with no fork left: marked so, as a delete marks it, so a drop of its topic that fails (the edge's, on
-		// this answer) is done again by the next request that finds it, not left behind a "gone" forever.
+		// Deleted with no fork left: marked so, as a delete marks it, so an end that fails (the edge's, on this answer) is
+		// done again by the next request that finds it, or its alarm, not left behind a "gone" forever.
 		const next = { ...meta.value, refCount, deleted: meta.value.deleted || (meta.value.softDeleted && refCount === 0) };
 		this.#save(next);
-		return done({ refCount: next.refCount, softDeleted: next.softDeleted, forkedFrom: next.forkedFrom, view: this.#view(next) });
+		return done({ refCount: next.refCount, softDeleted: next.softDeleted, view: this.#view(next) });
 	}
 
-	/** The stream when it exists, is not gone and has not expired (an expired one with forks becomes gone). */
+	/** The stream when it exists, is not gone and has not expired (an expired one is deleted now: `#deleted`). */
 	#live(topicId: string, nowMs: number): StreamResult<StreamMeta> {
 		const refused = this.#host.identity(topicId);
 		if (refused !== null) return logFailure(refused);
-		const meta = this.#meta();
+		let meta = this.#meta();
 		if (meta === null) return fail({ kind: "not_found" });
+		if (!meta.deleted && !meta.softDeleted && isExpired(meta, nowMs)) meta = this.#deleted(meta);
 		if (meta.deleted) return fail({ kind: "not_found", expired: true });
-		if (meta.softDeleted) return fail({ kind: "gone" });
-		if (isExpired(meta, nowMs)) {
-			if (meta.refCount === 0) return fail({ kind: "not_found", expired: true });
-			this.#save({ ...meta, softDeleted: true });
-			return fail({ kind: "gone" });
-		}
-		return done(meta);
+		return meta.softDeleted ? fail({ kind: "gone" }) : done(meta);
 	}
 
 	#appended(meta: StreamMeta, duplicate: boolean, producerSeq: number | null): StreamAppended {
@@ -247,23 +241,52 @@ export class StreamSide {
 	}
 
 	/**
-	 * Drops the topic of a stream marked deleted, whose drop at the edge failed (the partition's alarm, `DS_DROP_CHECK_MS`
-	 * after the mark); the registry then wipes this partition. Throws if the drop fails, for the alarm to retry.
+	 * Ends a stream marked deleted (or found expired now): gives back its reference on its source, once (then forgotten),
+	 * and drops its topic, so the registry wipes this partition. The edge calls it after the mark, and the alarm
+	 * (`dropDueMs`) when that failed or no request came. The source's topic id when the release ended it too (see
+	 * `releaseReference`). Throws if either step fails, counted, so the alarm's next try backs off.
 	 */
-	async dropIfDeleted(env: Env, topicId: string): Promise<void> {
-		if (!this.#meta()?.deleted) return;
-		const { topic } = this.#host.sql.exec<{ topic: string }>("SELECT topic FROM partition_state WHERE id = 1").one();
-		thrownUnless(await topicRegistry(env).deleteTopic(topic, topicId), "topic_not_found");
+	end(env: Env, topicId: string): Promise<string | undefined> {
+		this.#ending ??= this.#end(env, topicId).finally(() => {
+			this.#ending = undefined;
+		});
+		return this.#ending;
 	}
 
-	/** When the alarm must look at a stream marked deleted (`dropIfDeleted`): a reschedule keeps it. Null when not deleted. */
-	dropDueMs(nowMs: number): number | null {
-		return this.#meta()?.deleted ? nowMs + DS_DROP_CHECK_MS : null;
+	async #end(env: Env, topicId: string): Promise<string | undefined> {
+		this.#live(topicId, Date.now());
+		const meta = this.#meta();
+		if (!meta?.deleted) return;
+		try {
+			const source = meta.forkedFrom === null ? undefined : await releaseReference(env, meta.forkedFrom);
+			const released = this.#meta();
+			if (!released) return source; // wiped meanwhile
+			this.#save({ ...released, forkedFrom: null });
+			const { topic } = this.#host.sql.exec<{ topic: string }>("SELECT topic FROM partition_state WHERE id = 1").one();
+			// The registry knows the topic no more: its wipe of this partition is under way, nothing is left to drop.
+			if (!thrownUnless(await topicRegistry(env).deleteTopic(topic, topicId), "topic_not_found").ok) {
+				this.#host.sql.exec("DELETE FROM stream_meta");
+			}
+			return source;
+		} catch (cause) {
+			const failed = this.#meta();
+			if (failed !== null) this.#save({ ...failed, endFailures: (failed.endFailures ?? 0) + 1 });
+			throw cause;
+		}
+	}
+
+	/**
+	 * When the alarm must look at the stream (`end`): when it expires; once marked deleted, `DS_DROP_CHECK_MS` after a
+	 * reschedule, doubling with each failed end up to `DS_DROP_RETRY_MS_MAX`. Null when there is nothing to end.
+	 */
+	dropDueMs(nowMs: number, meta = this.#meta()): number | null {
+		if (meta?.deleted) return nowMs + Math.min(DS_DROP_CHECK_MS * 2 ** (meta.endFailures ?? 0), DS_DROP_RETRY_MS_MAX);
+		return !meta || meta.softDeleted ? null : expiryMs(meta);
 	}
 
 	#save(meta: StreamMeta): void {
-		// Marked deleted: the edge drops the topic at once; should that fail, and no request finish it, the alarm does.
-		if (meta.deleted) this.#host.alarmBy(Date.now() + DS_DROP_CHECK_MS);
+		// The edge ends a stream marked deleted at once; should that fail, and no request finish it, the alarm does.
+		this.#host.alarmBy(this.dropDueMs(Date.now(), meta));
 		this.#host.sql.exec(
 			"INSERT INTO stream_meta (id, meta) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET meta = excluded.meta",
 			JSON.stringify(meta),

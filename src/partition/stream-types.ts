@@ -102,15 +102,12 @@ export interface StreamRead<Records extends string | Utf8Parts = string> {
 }
 
 export interface StreamDeleted {
-	/** Forks still reference it: only marked gone; its records stay for them. */
+	/** Forks still reference it: only marked gone; its records stay for them. Else the edge now ends it. */
 	readonly soft: boolean;
-	/** The stream it was forked from, whose reference the edge now drops. */
-	readonly forkedFrom: string | null;
 }
 
 export interface StreamReferenced {
 	readonly refCount: number;
 	readonly softDeleted: boolean;
-	readonly forkedFrom: string | null;
 	readonly view: StreamView;
 }

@@ -437,11 +437,16 @@ export const DS_PRODUCER_IDLE_MS = 7 * 24 * 60 * 60 * 1000;
 /** Durable Streams: how long one SSE response stays open before the client is asked to reconnect. */
 export const DS_SSE_LIFETIME_MS = 60_000;
 /**
- * Durable Streams: a stream marked deleted has its partition's alarm drop its topic this long after (the mark, or the
- * partition's latest reschedule), if the edge's drop (at once) failed and no request has finished it; a drop failing
- * there is retried as a failed alarm run is.
+ * Durable Streams: a stream marked deleted has its partition's alarm end it (its reference on its source given back,
+ * its topic dropped) this long after (the mark, or the partition's latest reschedule), if the edge's end (at once)
+ * failed and no request has finished it; each end that fails doubles the wait, up to `DS_DROP_RETRY_MS_MAX`.
  */
 export const DS_DROP_CHECK_MS = 60_000;
+/**
+ * Durable Streams: the longest wait between the alarm's tries of a drop (or of a fork's release of its source) that
+ * keeps failing: `DS_DROP_CHECK_MS`, doubling with each failure, up to this; tried until it lands.
+ */
+export const DS_DROP_RETRY_MS_MAX = 60 * 60_000;
 /** Durable Streams: forks resolved per request when a delete releases a chain of soft-deleted sources. */
 export const DS_FORK_CHAIN_MAX = 64;
 /** Durable Streams: how long past its TTL or Expires-At a stream may still answer (never earlier than promised). */

@@ -33,11 +33,13 @@ export interface StreamMeta {
 	/** Deleted while forks referenced it: 410 to everyone, its path blocked until the last fork goes. */
 	readonly softDeleted: boolean;
 	/**
-	 * Deleted for good, kept as a mark until its topic is dropped: the edge drops it after the delete, but a drop that
-	 * failed would leave the records for a stream created at the same path to serve as its own. Not found to everyone,
-	 * as an expired stream is, and dropped as one is. Absent in rows written before it.
+	 * Deleted for good (or expired with no fork), kept as a mark until the stream is ended (stream-side.ts `end`: its
+	 * reference on its source given back, then its topic dropped): a drop that failed would leave the records for a
+	 * stream created at the same path to serve as its own. Not found to everyone. Absent in rows written before it.
 	 */
 	readonly deleted?: boolean;
+	/** The ends tried and failed in a row (the alarm's next try backs off); absent until one fails. */
+	readonly endFailures?: number;
 }
 
 /** The settings a create names; an existing stream with other settings is a conflict. */
@@ -84,9 +86,13 @@ export function isJsonContentType(contentType: string): boolean {
  * reached the partition, which is earlier than the client saw the answer by a network round trip.
  */
 export function isExpired(meta: StreamMeta, nowMs: number): boolean {
-	const after = nowMs - DS_EXPIRY_GRACE_MS;
-	if (meta.expiresAtMs !== null && after >= meta.expiresAtMs) return true;
-	return meta.ttlSeconds !== null && after >= meta.lastAccessMs + meta.ttlSeconds * 1000;
+	return nowMs >= (expiryMs(meta) ?? nowMs + 1);
+}
+
+/** From when the stream is expired (`isExpired`); null when it has no TTL or Expires-At. */
+export function expiryMs(meta: StreamMeta): number | null {
+	const at = Math.min(meta.expiresAtMs ?? Infinity, meta.ttlSeconds === null ? Infinity : meta.lastAccessMs + meta.ttlSeconds * 1000);
+	return at === Infinity ? null : at + DS_EXPIRY_GRACE_MS;
 }
 
 /** Whether a create asking for `settings` is a repeat of the one that made `meta` (then it answers 200). */

@@ -1,14 +1,16 @@
 /**
  * @module
- * Durable Streams streams' topics: finding a stream's topic and partition, creating and deleting the topic behind it,
- * and the retries a partition asks for (configure it first; our cached topic metadata was stale). A stream's topic is
- * created with `retention.ms: -1`: a stream keeps its records until it is deleted or expires.
+ * Durable Streams streams' topics, for the edge and for a stream's partition ending it: finding a stream's topic and
+ * partition, creating the topic behind it, giving back a fork's reference on its source, and the retries a
+ * partition asks for (configure it first; our cached topic metadata was stale). A stream's topic is created with
+ * `retention.ms: -1`: a stream keeps its records until it is deleted or expires.
  */
 
 import type { PartitionLog } from "../partition/partition-log.ts";
 import type { StreamResult } from "../partition/stream-types.ts";
 import type { NeedsConfig } from "../partition/types.ts";
-import { thrownUnless } from "../shared/errors.ts";
+import { ApiError, thrownUnless } from "../shared/errors.ts";
+import { streamTopic } from "../shared/stream-names.ts";
 import { partitionLog, topicRegistry as registry } from "../shared/stubs.ts";
 import { describeTopic, invalidate, remember } from "./topic-cache.ts";
 import type { TopicMeta } from "./types.ts";
@@ -80,10 +82,12 @@ export async function ensureTopic(env: Env, topic: string): Promise<TopicMeta | 
 }
 
 /**
- * Deletes a stream's topic and its records (the stream's state went with its partition). `topicId`: the topic the
- * caller found the stream gone in; a stream made at the same path since has a topic of its own, which stays.
+ * Gives back a fork's reference on its source stream (at `path`). The source's topic id when that ended it (deleted
+ * while forked, and this was its last fork: it is to be ended too); a source no longer there holds none. Throws when
+ * the source's partition fails, for the caller to try again.
  */
-export async function dropTopic(env: Env, topic: string, topicId?: string): Promise<void> {
-	thrownUnless(await registry(env).deleteTopic(topic, topicId), "topic_not_found");
-	invalidate(topic);
+export async function releaseReference(env: Env, path: string): Promise<string | undefined> {
+	const released = await onStream(env, streamTopic(path), async (log, meta) => log.streamReference(meta.topicId, -1));
+	if (released.ok) return released.value.softDeleted && released.value.refCount === 0 ? released.meta?.topicId : undefined;
+	if (released.failure.kind === "log") throw ApiError.from(released.failure.error);
 }

@@ -6,16 +6,19 @@
  * groups included, and its offsets match the source's up to the fork point.
  *
  * The source counts its forks: deleting a source that forks still reference only marks it gone (410, its path
- * blocked) until the last fork is deleted, and then it goes for good, and its own source after it when that one
- * was waiting for it too.
+ * blocked) until the last fork is deleted (or expires), and then it goes for good, and its own source after it when
+ * that one was waiting for it too. A fork gives its reference back when it ends: its partition does that (stream-side.ts
+ * `end`), the edge once the fork is deleted, its alarm when that failed or no request came.
  */
 
-import type { StreamView } from "../../../partition/stream-types.ts";
+import type { StreamFailure, StreamView } from "../../../partition/stream-types.ts";
+import { ApiError } from "../../../shared/errors.ts";
 import { DS_FORK_CHAIN_MAX, DS_READ_BYTES_MAX } from "../../../shared/limits.ts";
 import type { EncodedRecord } from "../../../shared/record-codec.ts";
 import { streamTopic } from "../../../shared/stream-names.ts";
 import { isJsonContentType } from "../../../shared/stream-rules.ts";
-import { dropTopic, onStream } from "../../../topic/stream-topics.ts";
+import { partitionLog } from "../../../shared/stubs.ts";
+import { onStream, releaseReference } from "../../../topic/stream-topics.ts";
 import { type Payload, payloadRecord, payloads, truncatedRecord } from "./codec.ts";
 import { badRequest, type EdgeFailure } from "./errors.ts";
 
@@ -90,21 +93,25 @@ async function copyRecords(
 }
 
 /**
- * Drops a fork's reference on its source; a source that was deleted meanwhile and has no forks left goes for good,
- * and so on up the chain.
+ * Gives back the reference a fork not created after all took on its source, and ends a source that ended with it. A
+ * release that failed leaves the source a reference no fork holds (no stream remembers it to try again): said, not
+ * hidden; a source's end that failed is its alarm's to finish.
  */
-export async function releaseSource(env: Env, path: string | null, depth = 0): Promise<void> {
-	if (path === null || depth >= DS_FORK_CHAIN_MAX) return;
-	const topic = streamTopic(path);
-	const released = await onStream(env, topic, async (log, meta) => log.streamReference(meta.topicId, -1));
-	// A release that failed leaves the source a reference no fork holds (its delete then stays soft): said, not hidden.
-	if (!released.ok) return console.error(`releasing ${topic}'s fork reference: ${JSON.stringify(released.failure)}`);
-	if (!released.value.softDeleted || released.value.refCount > 0) return;
-	// Now marked deleted, its own reference goes with it even when its drop fails, as a DELETE's does (a later request
-	// finds it deleted and finishes the drop).
-	try {
-		await dropTopic(env, topic, released.meta?.topicId);
-	} finally {
-		await releaseSource(env, released.value.forkedFrom, depth + 1);
+export function releaseSource(env: Env, path: string): Promise<void> {
+	return releaseReference(env, path)
+		.then((source) => endStream(env, source))
+		.catch((cause) => console.error(`releasing ${path}'s fork reference: ${cause}`));
+}
+
+/**
+ * Ends a stream marked deleted (stream-side.ts `end`: its reference on its source given back, its topic dropped), then
+ * each source that ended with it, up the chain. Throws when an end fails: the stream stays marked, for a retried
+ * request or its partition's alarm to end.
+ */
+export async function endStream(env: Env, topicId: string | undefined): Promise<void> {
+	for (let depth = 0; topicId !== undefined && depth < DS_FORK_CHAIN_MAX; depth++) {
+		const ended = await partitionLog(env, topicId, 0).streamEnd(topicId);
+		if (!ended.ok) throw ApiError.from((ended.failure as Extract<StreamFailure, { kind: "log" }>).error);
+		topicId = ended.value;
 	}
 }

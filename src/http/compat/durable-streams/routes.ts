@@ -33,7 +33,7 @@ import { readEndingWhen, stopWaiting } from "../../../shared/log-reader.ts";
 import type { EncodedRecord } from "../../../shared/record-codec.ts";
 import { checkStreamPath, streamTopic } from "../../../shared/stream-names.ts";
 import { isJsonContentType, normalizeContentType, type StreamSettings } from "../../../shared/stream-rules.ts";
-import { dropTopic, ensureTopic, type Log, onStream } from "../../../topic/stream-topics.ts";
+import { ensureTopic, type Log, onStream } from "../../../topic/stream-topics.ts";
 import { requireAccess } from "../../access.ts";
 import type { AppEnv } from "../../app-env.ts";
 import { queryOf, readBytes, requireUtf8 } from "../../body.ts";
@@ -45,7 +45,7 @@ import { answerCors, corsOrigins, corsPolicy } from "../../middleware/cors.ts";
 import { quotas, reportFetchedBytes } from "../../middleware/quotas.ts";
 import { bodyRecord, readBodyUtf8 } from "./codec.ts";
 import { badRequest, durableStreamsDialect, failureResponse } from "./errors.ts";
-import { copyForFork, releaseSource } from "./forks.ts";
+import { copyForFork, endStream, releaseSource } from "./forks.ts";
 import {
 	DEFAULT_CONTENT_TYPE,
 	formatOffset,
@@ -207,9 +207,9 @@ async function createStream(env: Env, topic: string, settings: StreamSettings, r
 		const result = await onStream(env, topic, async (log, m) =>
 			log.streamCreate({ topicId: m.topicId, configVersion: m.configVersion, settings, records }),
 		);
-		// An expired stream's records go with its topic before the path is used again.
+		// An ended stream's records go with its topic before the path is used again.
 		if (result.ok || result.failure.kind !== "not_found" || !result.failure.expired || attempt > 0) return result;
-		await dropTopic(env, topic, result.meta?.topicId);
+		await endStream(env, result.meta?.topicId);
 	}
 }
 
@@ -252,14 +252,14 @@ async function append(c: C): Promise<Response> {
 }
 
 /**
- * Answers a failure; a stream found expired has its topic deleted behind the answer. A drop that fails is logged (a
- * later request finding the stream gone, or a DELETE, drops it again).
+ * Answers a failure; a stream found deleted or expired is ended behind the answer (`endStream`). An end that fails is
+ * logged (a later request finding the stream gone, a DELETE, or its partition's alarm ends it).
  */
 function failed(c: C, topic: string, failure: Parameters<typeof failureResponse>[1], topicId: string | undefined): Response {
-	// Behind the answer, so a create at the path may come first: only the topic found expired goes, not the new one's.
+	// Behind the answer, so a create at the path may come first: only the stream found ended goes (its topic id's).
 	if (failure.kind === "not_found" && failure.expired)
 		c.executionCtx.waitUntil(
-			dropTopic(c.env, topic, topicId).catch((cause: unknown) => console.error(`stream "${topic}": drop failed: ${String(cause)}`)),
+			endStream(c.env, topicId).catch((cause: unknown) => console.error(`stream "${topic}": drop failed: ${String(cause)}`)),
 		);
 	return failureResponse(c, failure);
 }
@@ -356,22 +356,12 @@ function readResponse(
 async function remove(c: C): Promise<Response> {
 	const { topic } = streamPath(c);
 	const result = await onStream(c.env, topic, async (log, meta) => log.streamDelete(meta.topicId));
-	if (!result.ok) {
-		// Deleted (or expired) but its topic still there: a DELETE retried after the drop failed finishes it first, then
-		// answers what the protocol says of a stream that does not exist (404); a drop failing again is its 503 again.
-		const { failure } = result;
-		if (failure.kind === "not_found" && failure.expired) await dropTopic(c.env, topic, result.meta?.topicId);
-		return failureResponse(c, failure);
+	// Deleted (or expired) but not ended yet: a DELETE retried after its end failed finishes it first, then answers what
+	// the protocol says of a stream that does not exist (404); an end failing again is its 503 again.
+	if (result.ok ? !result.value.soft : result.failure.kind === "not_found" && result.failure.expired) {
+		await endStream(c.env, result.meta?.topicId);
 	}
-	if (!result.value.soft) {
-		// The stream is gone even when its topic's drop failed: its reference on its source goes with it.
-		try {
-			await dropTopic(c.env, topic, result.meta?.topicId);
-		} finally {
-			await releaseSource(c.env, result.value.forkedFrom);
-		}
-	}
-	return c.body(null, 204);
+	return result.ok ? c.body(null, 204) : failureResponse(c, result.failure);
 }
 
 /** The protocol's headers, allowed in requests and exposed in responses. */

@@ -1,0 +1,193 @@
+/**
+ * How a Durable Streams stream ends and its storage goes: a fork that expires gives back its reference on its source
+ * (once, however many requests find it expired), whether a request finds it or its partition's alarm does; a stream
+ * whose time ran out and that nothing touches is dropped by its partition's alarm; a reference whose release failed is
+ * given back by a later alarm run; and the alarm's drop check ends: at once when the registry no longer knows the
+ * topic, and backing off to `DS_DROP_RETRY_MS_MAX` while the drop keeps failing.
+ */
+import { createExecutionContext, runDurableObjectAlarm, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import worker from "../../src/index.ts";
+import { ALARM_RETRIES_MAX, DS_DROP_RETRY_MS_MAX } from "../../src/shared/limits.ts";
+import { streamTopic } from "../../src/shared/stream-names.ts";
+import { topicRegistry } from "../../src/shared/stubs.ts";
+import { uniqueTopic } from "../support/names.ts";
+import { partitionStub } from "../support/stubs.ts";
+import { failStatementOnce } from "../support/throw-once.ts";
+import { ADMIN_TOKEN, BASE, call } from "../support/worker.ts";
+
+const DS = "/ds/v1/stream";
+const STORAGE_ERROR = "SQLITE_IOERR: disk I/O error";
+const TEXT = { "Content-Type": "text/plain" };
+/** Long enough that no alarm comes for it during a test: the tests make a stream expire by ageing it (`age`). */
+const TTL = { ...TEXT, "Stream-TTL": "3600" };
+
+type Log = Awaited<ReturnType<typeof partitionStub>>;
+
+afterEach(() => vi.restoreAllMocks());
+
+async function stream(name: string, headers: Record<string, string> = TEXT): Promise<string> {
+	const path = `${name}/${uniqueTopic("ds")}`;
+	expect((await call("PUT", `${DS}/${path}`, { headers, raw: "a" })).status).toBe(201);
+	return path;
+}
+
+async function fork(source: string, name: string, headers: Record<string, string> = TTL): Promise<string> {
+	const path = `${source}-${name}`;
+	expect((await call("PUT", `${DS}/${path}`, { headers: { ...headers, "Stream-Forked-From": `${DS}/${source}` } })).status).toBe(201);
+	return path;
+}
+
+/** The stream's time runs out: its last access moves back past its TTL, as if it had been idle that long. */
+async function age(log: Log): Promise<void> {
+	await runInDurableObject(log, (_, state) => {
+		state.storage.sql.exec("UPDATE stream_meta SET meta = json_set(meta, '$.lastAccessMs', 0) WHERE id = 1");
+	});
+}
+
+/** A request through the Worker, its background work (`waitUntil`) awaited: what it leaves behind is done. */
+async function settled(method: string, path: string): Promise<number> {
+	const ctx = createExecutionContext();
+	const request = new Request(`${BASE}${DS}/${path}`, { method, headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
+	const { status } = await worker.fetch(request, env, ctx);
+	await waitOnExecutionContext(ctx);
+	return status;
+}
+
+const stored = async (path: string) => (await topicRegistry(env).getTopic(streamTopic(path))).ok;
+
+/** The registry's drops of `topic` answer `answer` (throw: storage failing; null: the topic unknown), `times` times. */
+async function registryDrops(topic: string, answer: "throw" | null, times = 1): Promise<void> {
+	await runInDurableObject(topicRegistry(env), (instance) => {
+		const registry = instance as unknown as { find(name: string): unknown };
+		const find = registry.find;
+		let left = times;
+		registry.find = function (this: unknown, name: string) {
+			if (name === topic && new Error().stack?.includes("deleteTopic") && left-- > 0) {
+				if (left === 0) registry.find = find;
+				if (answer === "throw") throw new Error(STORAGE_ERROR);
+				return null;
+			}
+			return find.call(this, name);
+		};
+	});
+}
+
+const alarmInMs = async (log: Log) => ((await runInDurableObject(log, (_, state) => state.storage.getAlarm())) ?? Number.NaN) - Date.now();
+
+describe("a fork whose time ran out, found by requests", { timeout: 30_000 }, () => {
+	it("gives back its reference on its source once: a source deleted after holds for its other fork, then goes", async () => {
+		const source = await stream("expiring-fork");
+		const expiring = await fork(source, "expiring");
+		const other = await fork(source, "other", TEXT);
+		await age(await partitionStub(streamTopic(expiring)));
+		// Found expired by several requests at once, and by a DELETE: each ends it, the reference goes back once.
+		const found = await Promise.all([settled("HEAD", expiring), settled("GET", `${expiring}?offset=-1`), settled("DELETE", expiring)]);
+		const sourceDeleted = (await call("DELETE", `${DS}/${source}`)).status;
+		// A reference given back twice would have let the source go although `other` still holds it.
+		const whileForked = (await call("HEAD", `${DS}/${source}`)).status;
+		expect((await call("DELETE", `${DS}/${other}`)).status).toBe(204);
+		const afterLastFork = (await call("HEAD", `${DS}/${source}`)).status;
+		const createdAgain = (await call("PUT", `${DS}/${source}`, { headers: TEXT, raw: "new" })).status;
+		expect({ found, sourceDeleted, whileForked, afterLastFork, createdAgain, forkStored: await stored(expiring) }).toEqual({
+			found: [404, 404, 404],
+			sourceDeleted: 204,
+			whileForked: 410,
+			afterLastFork: 404,
+			createdAgain: 201,
+			forkStored: false,
+		});
+	});
+});
+
+describe("a stream whose time ran out and that no request touches", { timeout: 30_000 }, () => {
+	it("has its topic dropped by its partition's alarm", async () => {
+		const path = await stream("untouched", TTL);
+		expect((await call("POST", `${DS}/${path}`, { headers: TEXT, raw: "b" })).status).toBe(204);
+		const log = await partitionStub(streamTopic(path));
+		await age(log);
+		const ran = await runDurableObjectAlarm(log);
+		expect({ ran, stored: await stored(path) }).toEqual({ ran: true, stored: false });
+	});
+
+	it("when a fork, also gives back its reference on its source: the source, deleted, then goes for good", async () => {
+		const source = await stream("untouched-fork");
+		const expiring = await fork(source, "fork");
+		const log = await partitionStub(streamTopic(expiring));
+		await age(log);
+		const ran = await runDurableObjectAlarm(log);
+		const sourceDeleted = (await call("DELETE", `${DS}/${source}`)).status;
+		const head = (await call("HEAD", `${DS}/${source}`)).status;
+		expect({ ran, forkStored: await stored(expiring), sourceDeleted, head, sourceStored: await stored(source) }).toEqual({
+			ran: true,
+			forkStored: false,
+			sourceDeleted: 204,
+			head: 404,
+			sourceStored: false,
+		});
+	});
+});
+
+describe("a fork's release of its source that failed", { timeout: 30_000 }, () => {
+	it("is given back by the fork's partition's alarm: the DELETE is 503, the source then goes for good", async () => {
+		const source = await stream("release-fails");
+		const deleted = await fork(source, "fork", TEXT);
+		const log = await partitionStub(streamTopic(deleted));
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		// The source's partition fails the fork's release (its state's read), once.
+		await runInDurableObject(await partitionStub(streamTopic(source)), (_, state) =>
+			failStatementOnce(state.storage.sql, /stream_meta/, STORAGE_ERROR),
+		);
+		const first = (await call("DELETE", `${DS}/${deleted}`)).status;
+		const retrying = (await alarmInMs(log)) > 0;
+		const ran = await runDurableObjectAlarm(log);
+		const sourceDeleted = (await call("DELETE", `${DS}/${source}`)).status;
+		const head = (await call("HEAD", `${DS}/${source}`)).status;
+		expect({ first, retrying, ran, forkStored: await stored(deleted), sourceDeleted, head }).toEqual({
+			first: 503,
+			retrying: true,
+			ran: true,
+			forkStored: false,
+			sourceDeleted: 204,
+			head: 404,
+		});
+	});
+});
+
+describe("the alarm's drop check of a deleted stream", { timeout: 60_000 }, () => {
+	it("stops when the registry no longer knows the topic: nothing is left to drop", async () => {
+		const path = await stream("unknown-topic");
+		const log = await partitionStub(streamTopic(path));
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		await registryDrops(streamTopic(path), "throw");
+		expect((await call("DELETE", `${DS}/${path}`)).status).toBe(503);
+		await registryDrops(streamTopic(path), null);
+		const ran = await runDurableObjectAlarm(log);
+		const alarm = await runInDurableObject(log, (_, state) => state.storage.getAlarm());
+		expect({ ran, alarm }).toEqual({ ran: true, alarm: null });
+	});
+
+	it(`backs off while the drop keeps failing, past ALARM_RETRIES_MAX runs, to DS_DROP_RETRY_MS_MAX and no further`, async () => {
+		const path = await stream("drop-keeps-failing");
+		const topic = streamTopic(path);
+		const log = await partitionStub(topic);
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		const runs = ALARM_RETRIES_MAX + 4;
+		await registryDrops(topic, "throw", runs + 1);
+		expect((await call("DELETE", `${DS}/${path}`)).status).toBe(503);
+		const delays: number[] = [];
+		for (let run = 0; run < runs; run++) {
+			// A run that throws leaves its retry to workerd's own few: then the check would come at whatever was set before.
+			await runDurableObjectAlarm(log).catch(() => false);
+			delays.push(await alarmInMs(log));
+		}
+		const growing = delays.every((delay, i) => i === 0 || delay >= (delays[i - 1] as number) - 5_000);
+		const last = delays.slice(-3).map((delay) => delay > DS_DROP_RETRY_MS_MAX - 30_000 && delay <= DS_DROP_RETRY_MS_MAX);
+		expect({ growing, last, stored: await stored(path) }, `delays ${delays.join(", ")}`).toEqual({
+			growing: true,
+			last: [true, true, true],
+			stored: true,
+		});
+	});
+});
