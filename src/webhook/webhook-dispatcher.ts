@@ -468,7 +468,8 @@ export class WebhookDispatcher extends DurableObject<Env> {
 	 */
 	async #watchPartitions(tailing: readonly { partition: number; from_offset: number }[]): Promise<number> {
 		const topic = this.#topic;
-		if (topic === null || tailing.length === 0) return WEBHOOK_IDLE_RECHECK_MS;
+		if (topic === null) return WEBHOOK_IDLE_RECHECK_MS;
+		// No lane tails (each retries a batch): no watch is asked, so none fails: the streak ends, as when all answer.
 		const answers = await Promise.all(
 			tailing.map(({ partition, from_offset }) =>
 				partitionLog(this.env, topic.topicId, partition)

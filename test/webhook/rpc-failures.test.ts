@@ -5,7 +5,7 @@
  * A run whose registry read (or its own sync) fails goes on delivering with the lanes it has, and the next run, which
  * syncs again, comes at the lane-error back-off, not at the idle recheck. A partition whose watch fails is looked at
  * again after a back-off that doubles while it keeps failing, not at once, a restart going on with the streak; the
- * streak ends with the lanes that made it (no lane tails: none watches).
+ * streak ends with the lanes that made it, and while every lane retries a batch (no lane tails: none watches).
  */
 
 import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
@@ -308,6 +308,32 @@ describe("a dispatcher whose watch of a partition keeps failing", () => {
 			delay: Math.round((await untilNextRun(stub)) / WEBHOOK_ERROR_RETRY_MS),
 			logged: logged.mock.calls.some((args) => String(args[0]).includes("watch failed")),
 		}).toEqual({ storedWhilePaused: undefined, delay: 1, logged: true });
+	});
+
+	it("ends its streak while every active lane retries a batch: none tails, so none watches", { timeout: 30_000 }, async () => {
+		const topic = uniqueTopic("wh-watch-pending");
+		await createTopic(topic, 1);
+		const path = `/wh-watch-pending-${crypto.randomUUID()}`;
+		let status = 204;
+		receiver.on(path, () => new Response(null, { status }));
+		await json("POST", `/v1/topics/${topic}/subscriptions`, 201, { body: { url: `https://receiver.test${path}`, start: "earliest" } });
+		await produce(topic, [{ value: "a" }]);
+		await vi.waitFor(() => expect(receiver.at(path)).toHaveLength(1), WAIT);
+		const stub = await dispatcherStub(topic);
+		await endRunLater(stub);
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		overloadedWatches(await topicIdOf(topic));
+		for (let run = 0; run < 3; run++) await runDurableObjectAlarm(stub);
+		const stored = () => runInDurableObject(stub, (_, state) => state.storage.kv.get<number>("watch_backoffs"));
+		const streak = await stored();
+		// The receiver fails the next record's delivery: its batch stays pending, to be retried; the lane no longer tails.
+		status = 500;
+		await produce(topic, [{ value: "b" }]);
+		await runDurableObjectAlarm(stub);
+		await vi.waitFor(() => expect(receiver.at(path)).toHaveLength(2), WAIT);
+		await vi.waitFor(async () => expect(await runInDurableObject(stub, (instance) => instance.deadlineMs)).toBe(0), WAIT);
+		await runDurableObjectAlarm(stub);
+		expect({ streak: (streak ?? 0) > 0, whilePending: await stored() }).toEqual({ streak: true, whilePending: undefined });
 	});
 
 	it("starts its streak at the lane-error back-off after runs at once another partition caused, which served no back-off", {
