@@ -165,9 +165,18 @@ export class CommitQueue<Req, Res> {
 		this.#awaitCommit();
 	}
 
-	/** Whatever queued while this commit was in flight becomes the next group once it is durable. */
+	/**
+	 * Whatever queued while this commit was in flight becomes the next group once it is durable. A `durable` that throws
+	 * (only a bug in it could) is a commit that failed: else the queue would stay `committing`, every request after it waiting.
+	 */
 	#awaitCommit(): void {
-		this.#options.durable().then(
+		let commit: Promise<void>;
+		try {
+			commit = this.#options.durable();
+		} catch (cause) {
+			commit = Promise.reject(cause);
+		}
+		commit.then(
 			() => this.#startNext(),
 			(cause: unknown) => {
 				// The storage failed: nothing queued can be written; the runtime resets the object. Logged here, as nothing

@@ -15,6 +15,7 @@ function harness(lingerMs: number) {
 	/** What `failed` was told, one entry per request it answered. */
 	const failures: string[] = [];
 	let failedThrows: Error | null = null;
+	let durableThrows: Error | null = null;
 	const queue = new CommitQueue<number, number>({
 		write: (requests) => {
 			groups.push([...requests]);
@@ -30,7 +31,12 @@ function harness(lingerMs: number) {
 			failures.push(`${request}: ${String(cause)}`);
 			return -request;
 		},
-		durable: () => new Promise<void>((resolve, reject) => commits.push((failure) => (failure ? reject(failure) : resolve()))),
+		durable: () => {
+			const thrown = durableThrows;
+			durableThrows = null;
+			if (thrown !== null) throw thrown;
+			return new Promise<void>((resolve, reject) => commits.push((failure) => (failure ? reject(failure) : resolve())));
+		},
 		weigh: () => 1,
 		groupRequestsMax: 100,
 		groupWeightMax: 1_000,
@@ -53,7 +59,11 @@ function harness(lingerMs: number) {
 	const breakFailed = (thrown: Error) => {
 		failedThrows = thrown;
 	};
-	return { queue, groups, commit, turn, failNextWrite, breakFailed, failures };
+	/** Makes the next call of `durable` throw `thrown` synchronously (a bug in the hook), not reject. */
+	const breakDurable = (thrown: Error) => {
+		durableThrows = thrown;
+	};
+	return { queue, groups, commit, turn, failNextWrite, breakFailed, breakDurable, failures };
 }
 
 describe("commit queue", () => {
@@ -255,5 +265,22 @@ describe("commit queue", () => {
 		expect(await next).toBe(20);
 		await broken;
 		expect(error.mock.calls.map(([logged]) => String(logged))).toEqual(["TypeError: failed broke"]);
+	});
+
+	it("takes a `durable` that throws synchronously as one that rejects: the requests queued behind it fail, logged, and the queue goes on", async () => {
+		const error = vi.spyOn(console, "error").mockImplementation(() => undefined);
+		const { queue, groups, commit, turn, breakDurable, failures } = harness(0);
+		breakDurable(new TypeError("durable broke"));
+		const first = queue.submit(1); // written at once: its commit's hook throws
+		const queued = queue.submit(2); // queued behind that commit
+		const pending = Symbol("pending");
+		const now = (answer: Promise<number>) => Promise.race([answer, turn().then(() => pending)]);
+		expect([await now(first), await now(queued)]).toEqual([10, -2]);
+		expect(failures).toEqual(["2: TypeError: durable broke"]);
+		// The queue goes on: the next request is written as a group of its own.
+		const next = queue.submit(3);
+		await commit();
+		expect([groups, await now(next)]).toEqual([[[1], [3]], 30]);
+		expect(error.mock.calls.map(([logged]) => String(logged))).toEqual(["TypeError: durable broke"]);
 	});
 });
