@@ -113,11 +113,13 @@ export function errorResponse(c: Context, error: DomainError): Response {
 }
 
 /**
- * `error`, naming the request's id if it is an object's failure answered as a Result (`settleEach`), which has none of
- * its own, as one thrown to `onError` has. One place for the answer before a stream's start and the stream's last word.
+ * `error`, naming the request's id if it is a 5xx (a bug, or a failure of an object or the platform), so its log line
+ * can be found: one answered as a Result (`settleEach`, a write that rolled back) has none of its own, as one thrown to
+ * `onError` has (`thrownError`). One place for the answer before a stream's start, the stream's last word and a
+ * mount's per-message entry.
  */
-function withRequestId(error: DomainError, requestId: string): DomainError {
-	if (error.details?.request_id || (error.code !== "internal" && error.code !== "service_unavailable")) return error;
+export function withRequestId(error: DomainError, requestId: string): DomainError {
+	if (error.details?.request_id || statusOf(error.code) < 500) return error;
 	return { ...error, details: { ...error.details, request_id: requestId } };
 }
 

@@ -101,6 +101,16 @@ describe("a partition's calls failing inside it", () => {
 		await produce(topic, [{ value: "a" }]);
 	});
 
+	it("names the request's id in a produce's 503 partition_unavailable, as a 500 does: every 5xx's log line can be found", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1);
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		await configureFailsOnce(await partitionStub(topic));
+		const response = await call("POST", `/v1/topics/${topic}/records`, { body: { records: [{ value: "a" }] } });
+		const { error } = (await response.json()) as { error: Record<string, unknown> };
+		expect([response.status, error.code, error.request_id]).toEqual([503, "partition_unavailable", response.headers.get("X-Request-Id")]);
+	});
+
 	it("answers a produce over partitions whose claims check failed 503 partition_unavailable, writing none of it", async () => {
 		const topic = uniqueTopic();
 		await createTopic(topic, 2);

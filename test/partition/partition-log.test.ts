@@ -216,6 +216,7 @@ describe("a group's write that rolls back (storage failing)", () => {
 				message: "partition 1 is unavailable; some of this request's records may have been written",
 				retriable: true,
 				partition: 1,
+				request_id: refused.headers.get("X-Request-Id"),
 			},
 		});
 		expect((await fetchRecords(topic, 0)).records.map((r) => r.value)).toEqual(["a"]);
