@@ -10,8 +10,8 @@ import { ADMIN_TOKEN, BASE, sized, workerFetch } from "./worker.ts";
 
 export const UPSTASH_URL = `${BASE}/upstash`;
 
-/** Every request the client sent and the status it got, in order (for asserting retries). */
-export const sent: { method: string; path: string; status: number; body: string }[] = [];
+/** Every request the client sent, the status it got and the request id answered, in order (for asserting retries). */
+export const sent: { method: string; path: string; status: number; body: string; requestId: string | null }[] = [];
 
 /** Routes the client's `fetch` to the Worker for the whole test file. */
 export function routeClientToWorker(): void {
@@ -22,7 +22,8 @@ export function routeClientToWorker(): void {
 			if (!request.url.startsWith(BASE)) return realFetch(input, init);
 			const response = await workerFetch(sized(request, init?.body));
 			const body = await response.clone().text();
-			sent.push({ method: request.method, path: new URL(request.url).pathname, status: response.status, body });
+			const requestId = response.headers.get("X-Request-Id");
+			sent.push({ method: request.method, path: new URL(request.url).pathname, status: response.status, body, requestId });
 			return response;
 		};
 	});

@@ -9,7 +9,7 @@ import { ok, type Result } from "../../../shared/errors.ts";
 import { checkProduce, mayHaveWritten, produce, reindexed } from "../../../topic/produce.ts";
 import { describeTopic } from "../../../topic/topic-cache.ts";
 import type { TopicMeta } from "../../../topic/types.ts";
-import { statusOf } from "../../errors.ts";
+import { statusOf, withRequestId } from "../../errors.ts";
 import { toMetadata, toProduceInput, type UpstashMetadata, upstashErrorBody } from "./mapping.ts";
 import type { UpstashMessageInput } from "./schemas.ts";
 
@@ -31,8 +31,8 @@ export function indexesByTopic(messages: readonly TopicMessage[]): Map<string, n
 
 /**
  * A message whose share failed while another share (of its topic or another) was written: Upstash's error shape, with
- * the topic. The answer holding it is a 207, since the client sends any non-2xx again, whole, and would write the
- * others twice.
+ * the topic, and the request's id in the message for a 5xx, as a whole answer has it. The answer holding it is a 207,
+ * since the client sends any non-2xx again, whole, and would write the others twice.
  */
 export interface UpstashMessageError {
 	readonly topic: string;
@@ -51,6 +51,7 @@ export interface UpstashMessageError {
 export async function produceMessages(
 	env: Env,
 	messages: readonly TopicMessage[],
+	requestId: string,
 ): Promise<Result<(UpstashMetadata | UpstashMessageError)[]>> {
 	const byTopic = indexesByTopic(messages);
 	const inputsOf = (indexes: readonly number[]) => indexes.map((i) => toProduceInput((messages[i] as TopicMessage).message));
@@ -79,7 +80,7 @@ export async function produceMessages(
 			// Only `unavailable` says none of the topic's messages was written: another failure's "retry" would not be safe.
 			// A topic with a share written says so already (`produce`).
 			const message = error.code === "unavailable" || outcome.written ? error.message : mayHaveWritten(error.message);
-			failed = { topic, ...upstashErrorBody({ ...error, message }, statusOf(error.code)) };
+			failed = { topic, ...upstashErrorBody(withRequestId({ ...error, message }, requestId), statusOf(error.code)) };
 		}
 		const positions = outcome.ok ? outcome.value.positions : outcome.written;
 		indexes.forEach((i, k) => {

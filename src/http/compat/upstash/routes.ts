@@ -105,7 +105,7 @@ function fetchedJson(c: Context<AppEnv>, value: unknown): Response {
 /** Produces after checking the caller may produce to every topic named (before anything is written). */
 async function produceChecked(c: Context<AppEnv>, messages: readonly TopicMessage[]) {
 	for (const topic of new Set(messages.map((m) => m.topic))) requireAccess(c, topicResource(topic), "produce");
-	return unwrap(await produceMessages(c.env, messages));
+	return unwrap(await produceMessages(c.env, messages, c.var.requestId));
 }
 
 /** Every message's metadata (200), or some messages' errors in their places (207: see `UpstashMessageError`). */
