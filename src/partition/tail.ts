@@ -17,7 +17,7 @@
  */
 
 import { assert } from "../shared/assert.ts";
-import { err, type Failure, type Result } from "../shared/errors.ts";
+import { err, type Failure, isBug, type Result } from "../shared/errors.ts";
 import { utf8ByteLength } from "../shared/json.ts";
 import {
 	TAIL_MESSAGE_BYTES_MAX,
@@ -246,9 +246,11 @@ async function sendInBackground(ws: WebSocket, log: TailLog): Promise<void> {
 			ws.serializeAttachment({ ...now, pays, payerCheckAtMs, next: message.next, unackedBytes: now.unackedBytes + message.text.length });
 		}
 	} catch (cause) {
-		// The client went away (send on a closed socket), or the key's authority did not answer: the next append
-		// or acknowledgement tries again from the attachment, which moved only past what was sent.
-		console.warn(`tail background send ended: ${String(cause)}`);
+		// A bug (`isBug`: here, or the key's authority's passed on) meets itself again at every retry: the tail is closed
+		// as the server's failure, logged as an error. Anything else (the client gone, R2 or the key's authority not
+		// answering) passes: the next append, ack or alarm tries again from the attachment, moved only past what was sent.
+		if (isBug(cause, true)) failed(ws, cause);
+		else console.warn(`tail background send ended: ${String(cause)}`);
 		return;
 	} finally {
 		sendingInBackground.delete(ws);

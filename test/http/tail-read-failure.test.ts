@@ -42,3 +42,28 @@ describe.each([
 		expect(error.mock.calls.map(([line]) => String(line)).filter((line) => line.includes("(reading 'text')"))).toHaveLength(1);
 	});
 });
+
+describe("a WebSocket tail that pays its key's fetch quota, whose background send meets a bug", () => {
+	it("is closed 1011 and the bug logged as an error, not ended quietly and tried again at the next append", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1);
+		const key = await createKey([{ resource: `topic:${topic}`, operations: ["consume"] }], { fetch_bytes_per_sec: 1_000_000 });
+		const tail = await openTail(topic, "", key.secret);
+		const error = vi.spyOn(console, "error").mockImplementation(() => undefined);
+		vi.spyOn(console, "warn").mockImplementation(() => undefined);
+		// Paying for the first message throws as a bug in it would (not the key's authority failing, which is retried).
+		await runInDurableObject(await partitionStub(topic), (instance) =>
+			throwOnce(
+				(instance as unknown as { followers: { tailLog: { payFetch(): void } } }).followers.tailLog,
+				"payFetch",
+				new TypeError("Cannot read properties of undefined (reading 'waitMs')"),
+			),
+		);
+		await produce(topic, [{ value: "a" }]);
+		// Paying works again: a tail left open is sent both records with this append.
+		await produce(topic, [{ value: "b" }]);
+		await tail.until(() => tail.closed() !== null || tail.values().length === 2);
+		expect([tail.closed()?.code, tail.values()]).toEqual([1011, []]);
+		expect(error.mock.calls.map(([line]) => String(line)).filter((line) => line.includes("(reading 'waitMs')"))).toHaveLength(1);
+	});
+});
