@@ -112,16 +112,20 @@ export function missingMethod(cause: unknown): boolean {
  * Whether a thrown `cause` is our bug (500 `internal`, inviting no retry: it fails again the same way) rather than a
  * transient failure (503): the one rule every catch asks (the edge's `onError`, the produce channel, `caughtFailure`).
  * An `ApiError` is an object's answer, a bug only if `internal` (its bug, passed on). Transient whatever its class: the
- * platform's marks (a reset object, an overload, a connection lost: `durableObjectReset`, `overloaded`, `retryable`)
- * and a deploy under way (`missingMethod`). Else a bug is a TypeError, RangeError, ReferenceError or SyntaxError (no
- * storage failure is one), or our assertion (by name, which crosses RPC in the message), and, unless `called`,
- * anything else not thrown by another object (`remote`): a throw at the edge that marks nothing is ours. `called`:
- * the throw may be storage's (any throw inside an object, R2's at the edge), a plain Error that is no bug.
+ * platform's marks (a reset object, an overload, a connection lost: `durableObjectReset`, `overloaded`, `retryable`),
+ * a deploy under way (`missingMethod`) and workerd's own failure, which may carry no mark at all: a failure inside the
+ * runtime that is no JavaScript error reaches the caller as `Error("internal error; reference = <id>")`, not `remote`
+ * (only the object's own throws are), and the object may not have run the call. Else a bug is a TypeError, RangeError,
+ * ReferenceError or SyntaxError (no storage failure is one), or our assertion (by name, which crosses RPC in the
+ * message), and, unless `called`, anything else not thrown by another object (`remote`): a throw at the edge that
+ * marks nothing is ours. `called`: the throw may be storage's (any throw inside an object, R2's at the edge), a plain
+ * Error that is no bug.
  */
 export function isBug(cause: unknown, called = false): boolean {
 	if (cause instanceof ApiError) return cause.error.code === "internal";
 	const e = (typeof cause === "object" && cause !== null ? cause : {}) as Record<string, unknown>;
 	if (e.durableObjectReset === true || e.overloaded === true || e.retryable === true || missingMethod(cause)) return false;
+	if (String(e.message).startsWith("internal error; reference = ")) return false;
 	return (
 		!(called || e.remote === true) ||
 		cause instanceof TypeError ||

@@ -6,7 +6,7 @@
  */
 import { createExecutionContext, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import worker from "../../src/index.ts";
 import type { ReadRequest } from "../../src/partition/types.ts";
 import { AssertionError } from "../../src/shared/assert.ts";
@@ -180,6 +180,33 @@ describe("what the edge tells apart", () => {
 		const lost = Object.assign(new Error("Network connection lost."), { retryable: true });
 		const response = await withCoordinator({ describe: () => Promise.reject(lost) }, `/v1/groups/${uniqueGroup()}`);
 		expect([response.status, (await response.json<{ error: { code: string } }>()).error.code]).toEqual([503, "service_unavailable"]);
+	});
+
+	it("answers workerd's own failure of an object's call, with no mark at all, 503 (a produce's partition_unavailable), not as our bug", async () => {
+		// What workerd makes of a failure inside its RPC that is no JavaScript error (jsg/util.c++, exceptionToJs): a plain
+		// Error named by an id for its own log, not `remote` (the object's code did not throw it; worker-rpc.c++ marks only
+		// tunneled JS errors so), and neither `retryable` nor `overloaded` unless the failure was a disconnection or an
+		// overload, nor `durableObjectReset` unless the object broke. The object may not have run the call.
+		const unmarked = () => new Error("internal error; reference = 0123456789abcdefghijklmn");
+		const topic = uniqueTopic();
+		await createTopic(topic, 1);
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		const partitions = { getByName: () => ({ append: () => Promise.reject(unmarked()) }) };
+		const fake = Object.create(env, { PARTITION_LOG: { value: partitions } });
+		const headers = { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" };
+		const body = JSON.stringify({ records: [{ value: "a" }] });
+		const request = new Request(`${BASE}/v1/topics/${topic}/records`, { method: "POST", headers, body });
+		const produced = await worker.fetch(request, fake, createExecutionContext());
+		const described = await withCoordinator({ describe: () => Promise.reject(unmarked()) }, `/v1/groups/${uniqueGroup()}`);
+		const answers = [];
+		for (const response of [produced, described]) {
+			const { error } = await response.json<{ error: { code: string; retriable: boolean } }>();
+			answers.push([response.status, error.code, error.retriable]);
+		}
+		expect(answers).toEqual([
+			[503, "partition_unavailable", true],
+			[503, "service_unavailable", true],
+		]);
 	});
 
 	it("answers static assets whose fetch lost its connection 503 service_unavailable, naming no Durable Object", async () => {
