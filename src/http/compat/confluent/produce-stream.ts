@@ -8,6 +8,7 @@
 
 import { ApiError, type DomainError } from "../../../shared/errors.ts";
 import { parseJson, readTextChunks, validate } from "../../body.ts";
+import { withRequestId } from "../../errors.ts";
 import { ConcatenatedJsonSplitter, type SplitItem } from "./concatenated-json.ts";
 import { v3Error } from "./errors.ts";
 import { PRODUCE_WINDOW_RECORDS_MAX, RECORD_TEXT_LENGTH_MAX, STREAM_BYTES_MAX, STREAM_RECORDS_MAX } from "./limits.ts";
@@ -42,9 +43,9 @@ export function prepareItem(item: SplitItem): Prepared {
 	}
 }
 
-/** The report for one record: its delivery report, or its error in v3's shape. */
-export function reportOf(topic: string, prepared: Prepared, outcome: Outcome): Record<string, unknown> {
-	if (!outcome.ok) return v3Error(outcome.error);
+/** The report for one record: its delivery report, or its error in v3's shape (a 5xx naming the request, as a whole answer does). */
+export function reportOf(topic: string, prepared: Prepared, outcome: Outcome, requestId: string): Record<string, unknown> {
+	if (!outcome.ok) return v3Error(withRequestId(outcome.error, requestId));
 	if (!prepared.ok) throw new Error("a record that failed preparation cannot have been produced");
 	return deliveryReport(topic, outcome.landed, prepared.record);
 }
@@ -56,12 +57,13 @@ export async function produceItems(
 	items: readonly SplitItem[],
 	stickyRatio: number,
 	write: (text: string) => Promise<void>,
+	requestId: string,
 	first = 0,
 ): Promise<void> {
 	for (let from = 0; from < items.length; from += PRODUCE_WINDOW_RECORDS_MAX) {
 		const prepared = items.slice(from, from + PRODUCE_WINDOW_RECORDS_MAX).map(prepareItem);
 		const outcomes = await produceWindow(env, topic, prepared, stickyRatio, first + from);
-		await write(prepared.map((p, i) => `${JSON.stringify(reportOf(topic, p, outcomes[i] as Outcome))}\n`).join(""));
+		await write(prepared.map((p, i) => `${JSON.stringify(reportOf(topic, p, outcomes[i] as Outcome, requestId))}\n`).join(""));
 	}
 }
 
@@ -79,6 +81,7 @@ export async function produceStream(
 	request: Request,
 	write: (text: string) => Promise<void>,
 	failed: (cause: unknown) => DomainError,
+	requestId: string,
 	stillAuthorized: () => Promise<boolean> = async () => true,
 ): Promise<void> {
 	const splitter = new ConcatenatedJsonSplitter(RECORD_TEXT_LENGTH_MAX);
@@ -92,7 +95,7 @@ export async function produceStream(
 			return false;
 		}
 		const room = STREAM_RECORDS_MAX - records;
-		await produceItems(env, topic, items.slice(0, room), stickyRatio, write, records);
+		await produceItems(env, topic, items.slice(0, room), stickyRatio, write, requestId, records);
 		records += Math.min(items.length, room);
 		if (items.length <= room) return true;
 		const error: DomainError = {

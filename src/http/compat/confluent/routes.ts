@@ -56,9 +56,16 @@ async function produceWhole(c: C, topic: string): Promise<Response> {
 		return c.json(deliveryReport(topic, outcome.landed, prepared.record));
 	}
 	let body = "";
-	await produceItems(c.env, topic, items, Math.random(), async (text) => {
-		body += text;
-	});
+	await produceItems(
+		c.env,
+		topic,
+		items,
+		Math.random(),
+		async (text) => {
+			body += text;
+		},
+		c.var.requestId,
+	);
 	return c.body(body, 200, JSON_HEADERS);
 }
 
@@ -70,7 +77,7 @@ function produceChunked(c: C, topic: string): Response {
 	const principal = c.var.principal;
 	const stillAuthorized = principal.kind === "admin" ? undefined : () => keyStillExists(c.env, principal.key.id);
 	const write = (text: string) => writer.write(utf8Encoder.encode(text));
-	const done = produceStream(c.env, topic, c.req.raw, write, (cause) => failedAfterStart(c, cause), stillAuthorized)
+	const done = produceStream(c.env, topic, c.req.raw, write, (cause) => failedAfterStart(c, cause), requestId, stillAuthorized)
 		.then(() => writer.close())
 		.catch((cause: unknown) => {
 			// Only writing can fail here (the client went away): nothing more can be told to it.
@@ -122,7 +129,7 @@ async function produceBatch(c: C, topic: string): Promise<Response> {
 	const successes: Record<string, unknown>[] = [];
 	const failures: Record<string, unknown>[] = [];
 	outcomes.forEach((outcome, i) => {
-		const report = reportOf(topic, prepared[i] as Prepared, outcome);
+		const report = reportOf(topic, prepared[i] as Prepared, outcome, c.var.requestId);
 		(outcome.ok ? successes : failures).push({ id: ids[i], ...report });
 	});
 	return c.json({ successes, failures }, 207);
