@@ -30,7 +30,7 @@ import { type ProduceInput, type ProduceOptions, produce, type RecordPosition } 
 import { cachedTopic, describeTopic } from "../topic/topic-cache.ts";
 import type { TopicMeta } from "../topic/types.ts";
 import { parseJson, validate } from "./body.ts";
-import { errorBody, statusOf } from "./errors.ts";
+import { errorBody, statusOf, withRequestId } from "./errors.ts";
 import { fastProduceRecord, fastProduceRecords } from "./produce-fast-path.ts";
 import { BATCH_FIELDS, ProduceRecordBody, toProduceInput } from "./schemas.ts";
 import { plainStreamRecord, StreamedRecord } from "./stream-record-text.ts";
@@ -127,6 +127,8 @@ export interface ChannelOptions {
 	readonly failed: (cause: unknown) => DomainError;
 	/** The channel failed on a bug (`error`: `failed`'s answer, every unanswered message's): the transport ends the stream. */
 	readonly ended?: (error: DomainError) => void;
+	/** The request's id, which a 5xx report names (`withRequestId`), as the request's own 5xx answer would. */
+	readonly requestId?: string;
 }
 
 /** The answer to a message of `chars` characters, over `STREAM_MESSAGE_CHARS_MAX`. */
@@ -477,7 +479,9 @@ export class ProduceChannel {
 
 	/** An error report: the error body any route answers, plus the status that route would have answered with. */
 	#answer(slot: Slot, error: DomainError): void {
-		this.#settle(slot, JSON.stringify({ ...errorBody(error), status: statusOf(error.code) }));
+		const { requestId } = this.#options;
+		const named = requestId === undefined ? error : withRequestId(error, requestId);
+		this.#settle(slot, JSON.stringify({ ...errorBody(named), status: statusOf(error.code) }));
 	}
 
 	/** Records a report; the reports it makes due are written together with the others settled in the same turn. */

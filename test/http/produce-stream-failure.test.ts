@@ -117,11 +117,14 @@ describe("a produce stream whose key check fails at the key's authority once", (
 		socket.ws.send(JSON.stringify({ value: "a" }));
 		await socket.until(() => socket.reports.length === 1);
 		expect(socket.reports[0]).toEqual({ status: 503, error: expect.objectContaining({ code: "unavailable", retriable: true }) });
+		// A 5xx names the request's id, as a request's own answer does, so its log line can be found.
+		expect(socket.reports[0]?.error?.request_id).toEqual(expect.stringMatching(/^[0-9a-f-]{36}$/));
 		socket.ws.send(JSON.stringify({ value: "b" }));
 		await socket.until(() => socket.reports.length === 2);
 		expect(socket.reports[1]?.offsets?.[0]?.offset).toBe(0);
 		expect(socket.closed()).toBeNull();
 		expect(streamLines(log).map((line) => line.status)).toEqual([503]);
+		expect(socket.reports[0]?.error?.request_id).toBe(streamLines(log)[0]?.request_id);
 		expect(counted(503) - before).toBe(1);
 		expect((await fetchRecords(topic, 0, "?offset=0")).records.map((r) => r.value)).toEqual(["b"]);
 		socket.ws.close(1000);

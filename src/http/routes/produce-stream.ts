@@ -167,6 +167,7 @@ function openWebSocket(c: C, topic: string, framing: "message" | "array", checks
 	const channel = new ProduceChannel(c.env, topic, {
 		write: send,
 		failed: (cause) => failedAfterStart(c, cause),
+		requestId: c.get("requestId"),
 		// The server's failure (1011): the reports say which messages it answered, and how.
 		ended: (error) => end(1011, `the stream failed: ${error.code}`),
 		...callerHooks(c, topic, checks),
@@ -269,6 +270,7 @@ function openNdjson(c: C, topic: string, checks?: "message"): Response {
 	const channel = new ProduceChannel(c.env, topic, {
 		write: (reports) => writer.write(utf8Encoder.encode(`${reports.join("\n")}\n`)),
 		failed: (cause) => failedAfterStart(c, cause),
+		requestId: c.get("requestId"),
 		// Nothing more of the body is read: the answer ends after the failure's reports.
 		ended: () => void reader.cancel().catch(() => undefined),
 		...callerHooks(c, topic, checks),
