@@ -35,6 +35,14 @@
  * latencies are as noisy: A/A medians of the rounds' poll p99 were 209 and 160 ms (group-4m-4p), and one round's
  * commit p50 differed by −0.6 to +0.7 ms (group-4m-4p-commit-request, ~15 ms).
  *
+ * Not the disk: each build keeps its storage under os.tmpdir() (lib/session.mjs), and produce-32c-1r's group commit
+ * waits on it, so `TMPDIR=/dev/shm` (tmpfs) was tried for its A/A spread. Four A/A runs of 4 rounds in one quarter
+ * hour (disk, tmpfs, tmpfs, disk; load 7-11): on disk −23.4, +0.4, +5.8, −59.9 µs of ~1,200 a request (83-104
+ * requests/s a build) and +3.8, −13.9, −78.0, +1.1 of ~960 (189-231); on tmpfs −22.5, 0.0, +43.5, +31.8 of ~1,250
+ * (108-170) and −64.9, 0.0, +46.4, −33.4 of ~970 (99-161). tmpfs did not narrow it (ranges 66 and 111 against 66 and
+ * 82), nor did it raise the rate beyond what the load did: at these loads the spread is the CPU the builds share with
+ * other work, not the disk. Either serves a CPU cut; `TMPDIR=/dev/shm npm run bench:ab` needs no option.
+ *
  * Knobs: AB_SHAPE, AB_ROUNDS (6), AB_DURATION_MS (8000), AB_WARMUP_MS (2000), AB_RECORDS_PER_PRODUCE (the produce
  * shapes' records per request; by default the scenario's: 100, or 1 for produce-32c-1r), AB_GROUP_BACKLOG (records per
  * build for the group shapes; by default what lasts the warm-up and the window at GROUP_RATE_MAX_PER_SEC, its fill

@@ -1,5 +1,5 @@
 /**
- * A bare workerd for measuring one shape in isolation (bench/blob-shapes, answer-shapes, metered-shapes, profile-booking): Miniflare
+ * A bare workerd for measuring one shape in isolation (bench/blob-shapes, answer-shapes, produce-shapes, metered-shapes, profile-booking): Miniflare
  * serving a script, and the workerd process's own CPU and page faults read from /proc around each pass, so what is
  * measured is the runtime's work, not this process's.
  */
@@ -49,12 +49,13 @@ export async function startBareWorkerd(script, durableObjects, inspectorPort) {
 /**
  * Passes of `requests` GETs of `/<shape>` for each shape, the order reversed every other pass so neither end gains
  * from a warmer runtime; pass 0 warms every shape up and is not counted. Each shape's workerd CPU seconds, minor page
- * faults and body bytes, a counted pass each. `onResponse` sees each answer before its body is read.
+ * faults and body bytes, a counted pass each. `onResponse` sees each answer before its body is read; `init`, each
+ * request's (a POST's body, for one).
  * @param {{ base: URL, pid: number, shapes: readonly string[], passes: number, requests: number,
- *   onResponse?: (shape: string, response: Response) => void }} options
+ *   onResponse?: (shape: string, response: Response) => void, init?: RequestInit }} options
  * @returns {Promise<Map<string, { cpu: number, minflt: number, bytes: number }[]>>}
  */
-export async function measurePasses({ base, pid, shapes, passes, requests, onResponse }) {
+export async function measurePasses({ base, pid, shapes, passes, requests, onResponse, init }) {
 	/** @type {Map<string, { cpu: number, minflt: number, bytes: number }[]>} */
 	const results = new Map(shapes.map((s) => [s, []]));
 	for (let pass = 0; pass <= passes; pass++) {
@@ -62,7 +63,7 @@ export async function measurePasses({ base, pid, shapes, passes, requests, onRes
 			const before = procStat(pid);
 			let bytes = 0;
 			for (let i = 0; i < requests; i++) {
-				const response = await fetch(new URL(`/${shape}`, base));
+				const response = await fetch(new URL(`/${shape}`, base), init);
 				if (!response.ok) throw new Error(`${shape}: ${response.status} ${await response.text()}`);
 				onResponse?.(shape, response);
 				bytes += (await response.arrayBuffer()).byteLength;

@@ -62,6 +62,17 @@
  * own cost on the way out (~24 µs on a bare Worker) and their building (~8 of it now gone) are the measurable part, and
  * the rest is spread over steps too small to cut one by one.
  *
+ * The produce handler's ~80 µs, piece by piece in a bare workerd (bench/produce-shapes.mjs: the route's real code
+ * bundled, each piece repeated 50 times a request, medians of 6-8 passes at load 7-10): the RPC to the partition
+ * 30-44 µs and no cheaper with no argument at all (its request's shape 0-5, within the passes' spread), the ceiling's
+ * cost too; the answer ~22 (`c.json` ~8, a plain `new Response` no cheaper; the eight headers ~13); the body's checks
+ * after its text ~4 (the header reads 1, `declaredTextBytes` twice included; `fastProduceBody` 4); `checkProduce` and
+ * the share's batch ~1 each; `getByName` 4, a kept id no cheaper; the whole of `produce()` no more than its stub and
+ * RPC. Nothing above ~5 µs can go without weakening a check or an answer, and nothing of ~5 resolves against
+ * bench:ab, whose A/A spread for this shape was 66-111 µs a request at load 7-11, on tmpfs as on disk (bench/ab.mjs),
+ * so no cut was made. What the ceiling does not pay of the handler's work is the headers (~13), the answer's text
+ * (~2) and the body's checks (~4).
+ *
  * Rows written per record are the broker's own counters: `tributary_storage_rows_written_total{class="PartitionLog"}`
  * in /metrics (the SQL cursors' `rowsWritten`, what Cloudflare bills), read before the load and after it settled,
  * divided by the records the partition gained. `ceiling+sqlite` writes one row per request.
