@@ -15,11 +15,12 @@
  *    load it reads at its start (scripts/lib/load.mjs), which another suite beside it would raise after that reading.
  *
  * A failure in a step lets that step's other suites end, then stops the run (exit 1); a suite still running after
- * SUITE_TIMEOUT_MS is stopped and fails so. Each suite's wall time is printed at the end, the measure of where
+ * SUITE_TIMEOUT_MS is stopped and fails so. Ctrl-C or a SIGTERM (CI's timeout) stops the suites under way and every
+ * process they started, then ends the run by that signal (scripts/lib/suite.mjs, `endOnSignals`). Each suite's wall time is printed at the end, the measure of where
  * `npm test`'s time goes. One suite alone: `npm run <script>`.
  */
 
-import { runSuite } from "./lib/suite.mjs";
+import { endOnSignals, runSuite } from "./lib/suite.mjs";
 
 const FIRST = ["types:check", "build", "typecheck:rest", "lint"];
 const UNIT = "test:unit";
@@ -68,6 +69,7 @@ function summary() {
 	process.stdout.write(`\n# npm test: each suite's wall time\n${lines.join("\n")}\n`);
 }
 
+endOnSignals();
 const passed =
 	(await inTurn(FIRST)) && (await Promise.all([run(UNIT), inTurn(BESIDE_UNIT, { kept: true })])).every(Boolean) && (await inTurn(LAST));
 summary();
