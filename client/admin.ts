@@ -127,8 +127,8 @@ export class Topics {
 	 * Creates the topic; `topic_exists` if one of the name exists. A try that may have landed (its answer lost) is sent
 	 * again, as a repeat cannot make a second topic: its `topic_exists` is then this call's topic if the topic is as
 	 * asked (`unlikeAsked`: no config set that the call did not give), answered as created, and thrown otherwise, saying
-	 * how it differs. A create answered 2xx with a body that cannot be read made the topic, as its status says: the topic
-	 * is read back and answered if as asked; else (gone since, or not as asked) the unreadable answer is thrown.
+	 * how it differs. A create answered 2xx with a body that cannot be read (or none) made the topic, as its status says:
+	 * the topic is read back and answered if as asked; else (gone since, or not as asked) the unreadable answer is thrown.
 	 * `signal` ends its retries and read-backs once aborted (a deadline): it then throws what it met so far, as spent
 	 * retries do (`RequestOptions.signal`), with no timer of its own left pending.
 	 * @example await client.topics.create({ name: "orders", partitions: 3, config: { "retention.ms": 86_400_000 } })
@@ -136,7 +136,13 @@ export class Topics {
 	async create(topic: TopicToCreate, options: { readonly signal?: AbortSignal } = {}): Promise<TopicSummary> {
 		const { signal } = options;
 		try {
-			return await this.#http.request("POST", "/v1/topics", { body: topic, retry: "always", refusesRepeat: "topic_exists", signal });
+			const sent = { body: topic, retry: "always", refusesRepeat: "topic_exists", signal } as const;
+			const created = await this.#http.request<TopicSummary | undefined>("POST", "/v1/topics", sent);
+			// A 2xx with no body at all (`request`'s undefined, as a 204's) made the topic as one cut off did: read back
+			// below. Its status is the create's one 2xx.
+			if (created === undefined)
+				throw new TributaryError("unexpected_response", "POST /v1/topics: the answer has no body", { status: 201 });
+			return created;
 		} catch (error) {
 			if (!(error instanceof TributaryError) || signal?.aborted) throw error;
 			if (error.code === "unexpected_response" && error.status >= 200 && error.status < 300) {

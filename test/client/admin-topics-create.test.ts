@@ -120,6 +120,28 @@ describe("SDK topics.create after a try that may have landed", () => {
 		expect(sent.filter((r) => r === "POST /v1/topics")).toHaveLength(1);
 	});
 
+	it("answered 201 with no body at all reads the topic back as one cut off: answered as created, its id the topic's", async () => {
+		const name = uniqueTopic("create-empty");
+		const { client, sent } = unreadableCreates(
+			async () => {},
+			() => "",
+		);
+		const created = await client.topics.create({ name, partitions: 2 });
+		const described = await client.topics.describe(name);
+		expect(created).toEqual({ name, topic_id: described.topic_id, partitions: 2, config: described.config });
+		expect(sent.filter((r) => r === "POST /v1/topics")).toHaveLength(1);
+	});
+
+	it("answered 201 with no body, its topic gone before it is read back: throws unexpected_response, its outcome unknown", async () => {
+		const name = uniqueTopic("create-empty-gone");
+		const gone = async () => expect((await call("DELETE", `/v1/topics/${name}`)).status).toBe(204);
+		const failure = await unreadableCreates(gone, () => "")
+			.client.topics.create({ name })
+			.catch((error: unknown) => error);
+		expect(failure).toBeInstanceOf(TributaryError);
+		expect(failure).toMatchObject({ code: "unexpected_response", status: 201 });
+	});
+
 	it("answered 201 unreadably, its topic gone before it is read back: throws the unreadable answer, its outcome unknown", async () => {
 		const name = uniqueTopic("create-unreadable-gone");
 		const { client } = unreadableCreates(async () => expect((await call("DELETE", `/v1/topics/${name}`)).status).toBe(204));
@@ -169,8 +191,14 @@ describe("SDK topics.create after a try that may have landed", () => {
 	});
 });
 
-/** A client whose creates are served, then answered 201 with their body cut off (not JSON); `meanwhile` runs between. */
-function unreadableCreates(meanwhile: () => Promise<unknown>): { client: Tributary; sent: string[] } {
+/**
+ * A client whose creates are served, then answered 201 with their body cut off (`cut`: by default its first half, not
+ * JSON); `meanwhile` runs between.
+ */
+function unreadableCreates(
+	meanwhile: () => Promise<unknown>,
+	cut = (text: string) => text.slice(0, text.length / 2),
+): { client: Tributary; sent: string[] } {
 	const sent: string[] = [];
 	const fetcher = async (request: Request): Promise<Response> => {
 		const path = new URL(request.url).pathname;
@@ -180,7 +208,7 @@ function unreadableCreates(meanwhile: () => Promise<unknown>): { client: Tributa
 		if (request.method !== "POST" || path !== "/v1/topics" || response.status !== 201) return response;
 		await meanwhile();
 		const text = await response.text();
-		return new Response(text.slice(0, text.length / 2), { status: 201, headers: { "Content-Type": "application/json" } });
+		return new Response(cut(text), { status: 201, headers: { "Content-Type": "application/json" } });
 	};
 	return { client: new Tributary({ url: BASE, token: ADMIN_TOKEN, fetch: fetcher }), sent };
 }

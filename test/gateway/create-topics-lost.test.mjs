@@ -24,7 +24,10 @@ const TOPIC_ID = "0f8fad5b-d9cb-469f-a165-70867728950e";
 const topics = new Map();
 /** Names whose next create is served and its answer lost (the connection reset once the topic is made). */
 const loseNext = new Set();
-/** Names whose next create is answered 201 with a body that is not JSON (cut off on its way); "gone": deleted at once. */
+/**
+ * Names whose next create is answered 201 with a body that is not JSON (cut off on its way); "gone": deleted at once;
+ * "empty": answered 201 with no body at all.
+ */
 const unreadableNext = new Map();
 /** @type {string[]} */
 const calls = [];
@@ -56,6 +59,7 @@ const worker = createServer((req, res) => {
 				unreadableNext.delete(body.name);
 				if (unreadable === "gone") topics.delete(body.name);
 				res.statusCode = 201;
+				if (unreadable === "empty") return res.end();
 				res.setHeader("content-type", "application/json");
 				return res.end(`{"name":"${body.name}","topic_id":"${TOPIC_ID.slice(0, 8)}`);
 			}
@@ -179,6 +183,26 @@ test("a create answered 201 unreadably whose topic cannot be read back: REQUEST_
 		assert.equal(result.errorCode, KAFKA.REQUEST_TIMED_OUT, result.errorMessage);
 		assert.match(result.errorMessage, /outcome is unknown/);
 		assert.equal(result.topicId, "00000000000000000000000000000000");
+	} finally {
+		client.close();
+	}
+});
+
+test("a create answered 201 with no body at all is the topic made: read back, answered created with its id", async () => {
+	calls.length = 0;
+	unreadableNext.set("unread-empty", "empty");
+	const client = await connectClient(gateway.port, "empty-create");
+	try {
+		const answer = await client.send("CreateTopics", 7, { topics: [creatable("unread-empty", 2)], timeoutMs: 5_000, validateOnly: false });
+		const [result] = answer.topics;
+		assert.equal(result.errorCode, KAFKA.NONE, result.errorMessage);
+		assert.equal(result.topicId, TOPIC_ID.replaceAll("-", ""), "the topic's id, read back");
+		assert.equal(result.numPartitions, 2);
+		assert.deepEqual(calls, [
+			"POST /v1/topics",
+			"GET /v1/topics/unread-empty",
+			`GET /kafka/v3/clusters/${CLUSTER}/topics/unread-empty/configs`,
+		]);
 	} finally {
 		client.close();
 	}
