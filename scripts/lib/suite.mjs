@@ -4,8 +4,9 @@
  * One suite of `npm test` (scripts/test-all.mjs), run as a child process in the project's root, its output passed
  * straight through or kept and printed whole once it ends, and its wall time measured. A suite still running after its
  * `timeoutMs` (one that hangs: its own per-test limits bound each test, nothing bounded the whole run) is stopped whole,
- * with every process it started (`stopTree`), and reported as failed, named, with the bound it exceeded. SIGINT, SIGTERM
- * or SIGHUP to the run (Ctrl-C, CI's timeout, a closed terminal) is passed on to every process under it
+ * with every process it started (`stopTree`), and reported as failed, named, with the bound it exceeded; one whose kept
+ * output is still held open OUTPUT_GRACE_MS after it exited (by a process it left running) ends then, failed so.
+ * SIGINT, SIGTERM or SIGHUP to the run (Ctrl-C, CI's timeout, a closed terminal) is passed on to every process under it
  * (`endOnSignals`): no further suite starts, and once all are gone the run ends as the signal would have ended it.
  */
 
@@ -15,6 +16,11 @@ import { PROJECT_ROOT } from "./project.mjs";
 
 /** How long a suite stopped for its bound has to end on SIGTERM before what is left of it is SIGKILLed. */
 const STOP_GRACE_MS = 10_000;
+/**
+ * How long a kept suite's output may stay open once its process exited: what still holds it then is a process the
+ * suite left running (reparented, out of `stopTree`'s reach), which would otherwise hold the run for good.
+ */
+const OUTPUT_GRACE_MS = 5_000;
 /** The signals that end the run, passed on to everything under it. */
 const ENDING_SIGNALS = /** @type {const} */ (["SIGINT", "SIGTERM", "SIGHUP"]);
 /**
@@ -81,11 +87,22 @@ export function runSuite({ name, command, args, kept = false, timeoutMs, out = p
 		timedOut = true;
 		if (child.pid !== undefined) stopped = stopTree(child.pid, "SIGTERM", STOP_GRACE_MS).catch(() => {});
 	}, timeoutMs);
+	let heldOpen = false;
+	/** @type {NodeJS.Timeout | undefined} */
+	let held;
+	child.once("exit", () => {
+		held = setTimeout(() => {
+			heldOpen = true;
+			child.stdout?.destroy();
+			child.stderr?.destroy();
+		}, OUTPUT_GRACE_MS);
+	});
 	return new Promise((resolve) => {
 		child.once("close", async (code, signal) => {
 			clearTimeout(bound);
+			clearTimeout(held);
 			await stopped;
-			const ok = code === 0 && !timedOut;
+			const ok = code === 0 && !timedOut && !heldOpen;
 			const seconds = (Date.now() - started) / 1000;
 			if (kept) {
 				out.write(`\n> ${name} (beside vitest)\n`);
@@ -93,7 +110,9 @@ export function runSuite({ name, command, args, kept = false, timeoutMs, out = p
 			}
 			const failure = timedOut
 				? `stopped after ${seconds.toFixed(1)} s: over its bound of ${timeoutMs / 1000} s (SUITE_TIMEOUT_MS)`
-				: `failed (${signal ?? `exit ${code}`}) in ${seconds.toFixed(1)} s`;
+				: heldOpen
+					? `${signal ?? `exited ${code}`}, but left a process holding its output after ${seconds.toFixed(1)} s`
+					: `failed (${signal ?? `exit ${code}`}) in ${seconds.toFixed(1)} s`;
 			out.write(`\n> ${name}: ${ok ? `passed in ${seconds.toFixed(1)} s` : failure}\n`);
 			resolve({ ok, seconds, timedOut });
 		});

@@ -33,10 +33,24 @@ console.log("started");
 setInterval(() => {}, 1000);
 `,
 );
+/** A suite that ends at once, leaving a child that holds the output it inherited (its stdout, kept by the run). */
+const leaks = join(dir.path, "leaks.mjs");
+const leakedFile = join(dir.path, "leaked");
+writeFileSync(
+	leaks,
+	`import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+const child = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { stdio: "inherit" });
+writeFileSync(${JSON.stringify(leakedFile)}, String(child.pid));
+child.unref();
+console.log("leaving");
+`,
+);
+const leaked = () => (existsSync(leakedFile) ? [Number(readFileSync(leakedFile, "utf8"))] : []);
 const started = () => (existsSync(pidsFile) ? readFileSync(pidsFile, "utf8").split("\n").filter(Boolean).map(Number) : []);
 
 after(() => {
-	for (const pid of started().filter(isAlive)) signal(pid, "SIGKILL");
+	for (const pid of [...started(), ...leaked()].filter(isAlive)) signal(pid, "SIGKILL");
 	dir.remove();
 });
 
@@ -65,5 +79,28 @@ test("a suite still running past its bound is stopped with its child, and report
 		});
 	} finally {
 		for (const pid of started().filter(isAlive)) signal(pid, "SIGKILL");
+	}
+});
+
+test("a suite that exits leaving a process that holds its kept output ends all the same, reported failed, saying so", async () => {
+	let written = "";
+	const out = new Writable({
+		write(chunk, _encoding, done) {
+			written += chunk;
+			done();
+		},
+	});
+	const run = runSuite({ name: "leaks", command: process.execPath, args: [leaks], kept: true, timeoutMs: SUITE_BOUND_MS, out });
+	/** @type {NodeJS.Timeout | undefined} */
+	let bound;
+	const result = await Promise.race([run, new Promise((resolve) => (bound = setTimeout(resolve, RUN_BOUND_MS, null)))]);
+	clearTimeout(bound);
+	try {
+		assert.ok(result !== null, `the suite's run did not end within ${RUN_BOUND_MS} ms (left: ${leaked().join(", ")})`);
+		assert.deepEqual({ ok: result.ok, timedOut: result.timedOut }, { ok: false, timedOut: false });
+		assert.match(written, /> leaks \(beside vitest\)\nleaving\n/, written);
+		assert.match(written, /> leaks: exited 0, but left a process holding its output after [\d.]+ s\n$/, written);
+	} finally {
+		for (const pid of leaked().filter(isAlive)) signal(pid, "SIGKILL");
 	}
 });
