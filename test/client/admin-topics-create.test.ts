@@ -170,6 +170,41 @@ describe("SDK topics.create after a try that may have landed", () => {
 		expect(tries, "no try after the abort").toBe(1);
 	});
 
+	it("aborted while a try is under way: that try's failure ends the call, with no try after it", async () => {
+		const deadline = new AbortController();
+		let tries = 0;
+		const fetcher = async (): Promise<Response> => {
+			tries++;
+			deadline.abort();
+			const error = { code: "unavailable", message: "overloaded", retriable: true };
+			return Response.json({ error }, { status: 503, headers: { "Retry-After": "0" } });
+		};
+		const client = new Tributary({ url: BASE, token: ADMIN_TOKEN, fetch: fetcher, retries: 3 });
+		const outcome = await client.topics
+			.create({ name: uniqueTopic("create-abort-try") }, { signal: deadline.signal })
+			.catch((e: unknown) => e);
+		expect(outcome).toBeInstanceOf(TributaryError);
+		expect(outcome).toMatchObject({ code: "unavailable", status: 503 });
+		expect(tries, "no try after the abort").toBe(1);
+	});
+
+	it("aborted while its unreadable 201 is read back: no read after the abort, the unreadable answer thrown", async () => {
+		const deadline = new AbortController();
+		const sent: string[] = [];
+		const fetcher = async (request: Request): Promise<Response> => {
+			sent.push(`${request.method} ${new URL(request.url).pathname}`);
+			if (request.method === "POST")
+				return new Response('{"name":"t","topi', { status: 201, headers: { "Content-Type": "application/json" } });
+			deadline.abort();
+			return Response.json({ name: "t", topic_id: "x", partitions: [], config: {} });
+		};
+		const client = new Tributary({ url: BASE, token: ADMIN_TOKEN, fetch: fetcher });
+		const outcome = await client.topics.create({ name: "t" }, { signal: deadline.signal }).catch((e: unknown) => e);
+		expect(outcome).toBeInstanceOf(TributaryError);
+		expect(outcome).toMatchObject({ code: "unexpected_response", status: 201 });
+		expect(sent).toEqual(["POST /v1/topics", "GET /v1/topics/t"]);
+	});
+
 	it("a 409 after a 503 `unavailable` (which proves its try did nothing) is topic_exists, as a first try's 409 is", async () => {
 		const name = uniqueTopic("create-unavailable");
 		let creates = 0;
