@@ -148,9 +148,10 @@ export function signal(pid, sig) {
  * Stops a whole process tree: `rootPid` (unless it is this process) and every descendant, all at once, each sent `sig`,
  * as is each process group among them but this process's own (a detached child's: `wrangler dev`'s group, where its
  * workerd lives). The tree is read before anything is signalled, and its processes are then followed by PID: one whose
- * parent dies first is no longer a descendant, and would otherwise be missed. After `graceMs`, whatever is left of it,
- * and anything the tree started meanwhile, is sent SIGKILL. Resolves once all of it is gone, with whether SIGKILL was
- * needed.
+ * parent dies first is no longer a descendant, and would otherwise be missed. The tree is read again as it is waited
+ * for: a process it started since (one born between the read and the signal, or started by a process on the signal,
+ * as a cleanup) is sent `sig` too, once. After `graceMs`, whatever is left of it is sent SIGKILL. Resolves once all of
+ * it is gone, with whether SIGKILL was needed.
  * @param {number} rootPid
  * @param {NodeJS.Signals} sig
  * @param {number} graceMs
@@ -164,10 +165,17 @@ export async function stopTree(rootPid, sig, graceMs) {
 	};
 	const pids = new Set();
 	const groups = new Set();
-	const note = (/** @type {ProcessInfo[]} */ found) => {
+	/** Follows the processes of `found` (all read before any is signalled) and their groups; sends each new one `each`. */
+	const follow = (/** @type {ProcessInfo[]} */ found, /** @type {NodeJS.Signals} */ each) => {
 		for (const p of found) {
-			pids.add(p.pid);
-			if (p.pgid !== ownGroup) groups.add(p.pgid);
+			if (!pids.has(p.pid)) {
+				pids.add(p.pid);
+				signal(p.pid, each);
+			}
+			if (p.pgid !== ownGroup && !groups.has(p.pgid)) {
+				groups.add(p.pgid);
+				signal(-p.pgid, each);
+			}
 		}
 		return found;
 	};
@@ -175,19 +183,20 @@ export async function stopTree(rootPid, sig, graceMs) {
 		for (const pid of pids) signal(pid, each);
 		for (const pgid of groups) signal(-pgid, each);
 	};
-	const gone = () =>
-		note(members()).length === 0 && [...pids].every((pid) => !isAlive(pid)) && [...groups].every((g) => groupMembers(g).length === 0);
-	note(members());
-	send(sig);
+	const gone = (/** @type {NodeJS.Signals} */ each) =>
+		follow(members(), each).length === 0 &&
+		[...pids].every((pid) => !isAlive(pid)) &&
+		[...groups].every((g) => groupMembers(g).length === 0);
+	follow(members(), sig);
 	try {
-		await waitUntil(gone, { timeoutMs: graceMs, message: `process tree of ${rootPid} to exit after ${sig}` });
+		await waitUntil(() => gone(sig), { timeoutMs: graceMs, message: `process tree of ${rootPid} to exit after ${sig}` });
 		return { forced: false };
 	} catch {
 		send("SIGKILL");
 		await waitUntil(
 			() => {
 				send("SIGKILL");
-				return gone();
+				return gone("SIGKILL");
 			},
 			{ timeoutMs: graceMs, message: `process tree of ${rootPid} to exit after SIGKILL` },
 		);
