@@ -12,7 +12,7 @@ import { type ConsumerRecord, fromWire, type WireRecord } from "./records.ts";
 export interface StreamOptions {
 	/** First offset to read; default the log start. */
 	readonly offset?: number;
-	/** Ends the stream (as `break` does). */
+	/** Ends the stream (as `break` does), a wait before reconnecting included. */
 	readonly signal?: AbortSignal;
 }
 
@@ -69,7 +69,8 @@ export async function* streamPartition(
 			const e =
 				error instanceof TributaryError ? error : new TributaryError("network_error", String(error), { retriable: true, cause: error });
 			if (!mayRetry(e, "always") || failures >= http.retries) throw e;
-			await sleep(backoffMs(failures++, e.details.retry_after_ms));
+			// The wait before reconnecting ends with the stream (its timer cleared), not up to Retry-After's 30 s later.
+			await sleep(backoffMs(failures++, e.details.retry_after_ms), options.signal);
 		} finally {
 			options.signal?.removeEventListener("abort", stop);
 			abort.abort();

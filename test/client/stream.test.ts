@@ -7,11 +7,12 @@
 import { runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { STREAM_ERROR_STATUS } from "../../client/errors.ts";
+import { Tributary } from "../../client/index.ts";
 import { ERRORS } from "../../src/http/errors.ts";
 import { wiredClient } from "../support/sdk.ts";
 import { partitionWithOneRecord } from "../support/stubs.ts";
 import { throwOnce } from "../support/throw-once.ts";
-import { produce } from "../support/worker.ts";
+import { ADMIN_TOKEN, BASE, produce } from "../support/worker.ts";
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -91,6 +92,24 @@ describe("SDK stream whose read fails after it started", { timeout: 30_000 }, ()
 		expect(seen).toEqual(["a", "b"]);
 		expect(opens(sent), "opened once").toBe(1);
 	});
+});
+
+// Its own bound, well short of the 30 s wait it must not sit through: a stream that waits it out fails by it.
+it("aborted while it waits to reconnect (Retry-After: 30) ends at once, opening no more", { timeout: 10_000 }, async () => {
+	const stopped = new AbortController();
+	let opened = 0;
+	const fetcher = async (): Promise<Response> => {
+		opened++;
+		// Once this answer is read and the wait before the next open begun.
+		setTimeout(() => stopped.abort());
+		const error = { code: "unavailable", message: "overloaded", retriable: true };
+		return Response.json({ error }, { status: 503, headers: { "Retry-After": "30" } });
+	};
+	const client = new Tributary({ url: BASE, token: ADMIN_TOKEN, fetch: fetcher });
+	const seen: unknown[] = [];
+	for await (const record of client.stream("orders", 0, { offset: 0, signal: stopped.signal })) seen.push(record);
+	expect(seen).toEqual([]);
+	expect(opened, "no open after the abort").toBe(1);
 });
 
 it("reads each code a stream's error event may carry with the status the Worker answers it", () => {
