@@ -87,6 +87,12 @@ export function runSuite({ name, command, args, kept = false, timeoutMs, out = p
 		timedOut = true;
 		if (child.pid !== undefined) stopped = stopTree(child.pid, "SIGTERM", STOP_GRACE_MS).catch(() => {});
 	}, timeoutMs);
+	// A command that cannot start (ENOENT) is an 'error' event, then 'close': unheard, the event would end the whole run.
+	/** @type {string | null} */
+	let startFailure = null;
+	child.once("error", (error) => {
+		startFailure = error.message;
+	});
 	let heldOpen = false;
 	/** @type {NodeJS.Timeout | undefined} */
 	let held;
@@ -110,9 +116,11 @@ export function runSuite({ name, command, args, kept = false, timeoutMs, out = p
 			}
 			const failure = timedOut
 				? `stopped after ${seconds.toFixed(1)} s: over its bound of ${timeoutMs / 1000} s (SUITE_TIMEOUT_MS)`
-				: heldOpen
-					? `${signal ?? `exited ${code}`}, but left a process holding its output after ${seconds.toFixed(1)} s`
-					: `failed (${signal ?? `exit ${code}`}) in ${seconds.toFixed(1)} s`;
+				: startFailure !== null
+					? `could not start (${startFailure})`
+					: heldOpen
+						? `${signal ?? `exited ${code}`}, but left a process holding its output after ${seconds.toFixed(1)} s`
+						: `failed (${signal ?? `exit ${code}`}) in ${seconds.toFixed(1)} s`;
 			out.write(`\n> ${name}: ${ok ? `passed in ${seconds.toFixed(1)} s` : failure}\n`);
 			resolve({ ok, seconds, timedOut });
 		});

@@ -104,3 +104,17 @@ test("a suite that exits leaving a process that holds its kept output ends all t
 		for (const pid of leaked().filter(isAlive)) signal(pid, "SIGKILL");
 	}
 });
+
+test("a suite whose command cannot start is reported failed, saying why, and the run goes on", async () => {
+	let written = "";
+	const out = new Writable({
+		write(chunk, _encoding, done) {
+			written += chunk;
+			done();
+		},
+	});
+	const missing = join(dir.path, "no-such-command");
+	const result = await runSuite({ name: "missing", command: missing, args: [], kept: true, timeoutMs: SUITE_BOUND_MS, out });
+	assert.deepEqual({ ok: result.ok, timedOut: result.timedOut }, { ok: false, timedOut: false });
+	assert.match(written, /> missing: could not start \(spawn .*no-such-command ENOENT\)\n$/, written);
+});
