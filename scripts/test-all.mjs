@@ -12,7 +12,7 @@
  *    stand-ins) and Durable Streams' conformance (its long polls against one `wrangler dev`). Their output is printed
  *    whole as each ends, so it never interleaves with vitest's.
  * 3. The e2e phase (`LAST`) alone, once all of those passed: the heaviest after vitest, and its hang bounds follow the
- *    load it reads at its start (scripts/lib/load.mjs), which another suite beside it would raise after that reading.
+ *    load it reads as each file starts (scripts/lib/load.mjs), which another suite beside it would raise after that.
  *
  * A failure in a step lets that step's other suites end, then stops the run (exit 1); a suite still running after
  * SUITE_TIMEOUT_MS is stopped and fails so. Ctrl-C or a SIGTERM (CI's timeout) stops the suites under way and every

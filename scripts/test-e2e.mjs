@@ -7,7 +7,7 @@
  * they are given in, and name order left the longest (start-scripts, about 160 s under load) among the last to start,
  * one worker busy with it while the other had nothing left. One `wrangler dev` is started for the whole run and shared
  * by the files that can share one (test/e2e/lib/shared-dev.mjs), instead of a start each. A file still running after
- * E2E_FILE_TIMEOUT_MS (default 10 minutes, more on a machine busier than load 17 on 2 cores) fails, named, and the run goes on. Reports with the spec reporter; exits 1
+ * E2E_FILE_TIMEOUT_MS (default 10 minutes, more on a machine busier than load 17 on 2 cores as the file starts) fails, named, and the run goes on. Reports with the spec reporter; exits 1
  * if a test failed. Ctrl-C or a SIGTERM (CI's timeout) stops every file and every process they started, then ends the
  * run by that signal (scripts/lib/e2e-runner.mjs). One file alone: `node --test test/e2e/<file>.test.mjs`.
  */
@@ -15,7 +15,7 @@
 import { readdirSync } from "node:fs";
 import { basename, join } from "node:path";
 import { runTestFiles } from "./lib/e2e-runner.mjs";
-import { readLoadOnce, underLoad } from "./lib/load.mjs";
+import { underLoad } from "./lib/load.mjs";
 import { PROJECT_ROOT } from "./lib/project.mjs";
 
 const E2E_DIR = "test/e2e";
@@ -23,10 +23,12 @@ const CONCURRENCY_DEFAULT = 2;
 /**
  * How long one file may run, from its process's start to its exit: twice the longest's time at load 15-19
  * (start-scripts, 294 s), so that only a file that hangs (a test that never ends, a process that never exits) meets it;
- * stretched above that load, as the files' own test bounds are (`underLoad`), so it stays above theirs: the load is
- * read once, here, and the files are given that reading (`readLoadOnce`), not one of their own, taken later.
+ * stretched above that load, as the files' own test bounds are (`underLoad`), by the load as each file starts, as the
+ * file's own bounds read it as it starts.
  */
-const FILE_TIMEOUT_MS_DEFAULT = underLoad(600_000, 17, readLoadOnce());
+const FILE_TIMEOUT_MS_DEFAULT = 600_000;
+/** The load FILE_TIMEOUT_MS_DEFAULT was set at (2 cores). */
+const FILE_TIMEOUT_LOAD = 17;
 /**
  * The longest files, longest first (seconds of their tests, one whole run at load 15-19 on 2 cores); every other file
  * follows, in name order. An old entry is harmless but refused, so the list stays true to the directory. Each run
@@ -56,7 +58,8 @@ const names = readdirSync(join(PROJECT_ROOT, E2E_DIR))
 for (const file of LONGEST_FIRST) if (!names.includes(file)) throw new Error(`${file} is listed in LONGEST_FIRST but missing`);
 const files = [...LONGEST_FIRST, ...names.filter((file) => !LONGEST_FIRST.includes(file))].map((file) => join(PROJECT_ROOT, file));
 const concurrency = positiveInteger("E2E_CONCURRENCY", CONCURRENCY_DEFAULT);
-const fileTimeoutMs = positiveInteger("E2E_FILE_TIMEOUT_MS", FILE_TIMEOUT_MS_DEFAULT);
+const fixedTimeoutMs = process.env.E2E_FILE_TIMEOUT_MS === undefined ? null : positiveInteger("E2E_FILE_TIMEOUT_MS", 1);
+const fileTimeoutMs = () => fixedTimeoutMs ?? underLoad(FILE_TIMEOUT_MS_DEFAULT, FILE_TIMEOUT_LOAD);
 
 const { failed, testMs } = await runTestFiles({ files, concurrency, fileTimeoutMs });
 if (failed) process.exitCode = 1;

@@ -12,8 +12,8 @@
  *   `killAllWranglerDevsSync()`, `wranglerDevArgs()` for a foreground run.
  * - wrangler.toml: `readWranglerConfig(path)` → `{ name, compatibilityDate, compatibilityFlags, durableObjects,
  *   vars, r2Buckets, assets, dev, secrets }`.
- * - Hang bounds: `underLoad(ms, atLoad)` (a bound set at a load, stretched by the machine's load now, or by the reading
- *   `readLoadOnce` passed down).
+ * - Hang bounds: `underLoad(ms, atLoad)` (a bound set at a load, stretched by the machine's load when it is set);
+ *   `useLoadSource(read)` for a test's stand-in load.
  * - Ports and waiting: `freePort()`, `assertPortFree(port, advice?, host?)`, `portInUse(port, advice)`, `isPortOpen(port)`, `waitForPortClosed(port)`,
  *   `healthy(url)`, `waitUntil(check, { timeoutMs })`, `sleep(ms)`.
  * - The process table: `listProcesses()`, `descendants(pid)`, `groupMembers(pgid)`, `isAlive(pid)`,
@@ -39,7 +39,7 @@ export {
 	parseDevVars,
 	varsWranglerDevDrops,
 } from "./dev-vars.mjs";
-export { LOAD_READING_ENV, LOAD_STRETCH_MAX, readLoadOnce, underLoad } from "./load.mjs";
+export { LOAD_STRETCH_MAX, underLoad, useLoadSource } from "./load.mjs";
 export { bundleWorker, startLocalBroker } from "./local-broker.mjs";
 export {
 	assertPortFree,

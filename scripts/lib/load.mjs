@@ -4,6 +4,10 @@
  * Hang bounds that follow the machine's load. The e2e files' bounds were set from their times on a 2-core machine at
  * some load (its 1-minute average, as `uptime` shows it); on a busier machine every CPU-bound step takes longer in
  * proportion, and a fixed bound fails a test that was only slow (crash's 120 s and docs' 270 s at a load above 17).
+ *
+ * A bound reads the load when it is set: the e2e runner's file timeout as it starts each file, a file's test bounds as
+ * the file starts. Not a reading taken once at the run's start, passed down: a run that started at load 5 and rose to
+ * 20 kept load 5's bounds, and restart's Miniflare test was cut off at 90 s.
  */
 
 import { availableParallelism, loadavg } from "node:os";
@@ -13,34 +17,30 @@ const MEASURED_CORES = 2;
 /** A bound is stretched at most this many times: past it, a test still running is taken as hung. */
 export const LOAD_STRETCH_MAX = 3;
 
-/**
- * The environment variable in which a process passes its reading of the load per core to those it starts (the e2e
- * runner to its files): a bound of the runner's and one of a file's, stretched from one reading, keep their order
- * however the load moves between the runner's start and the file's.
- */
-export const LOAD_READING_ENV = "TRIBUTARY_LOAD_PER_CORE";
-
-/**
- * The load per core bounds are stretched by: the reading passed down (LOAD_READING_ENV), else the machine's now, the
- * larger of its 1- and 5-minute averages (one spike, or a busy stretch).
- */
-function loadPerCore() {
-	const passed = Number(process.env[LOAD_READING_ENV] ?? Number.NaN);
-	if (Number.isFinite(passed) && passed >= 0) return passed;
+/** The machine's load per core now: the larger of its 1- and 5-minute averages (one spike, or a busy stretch). */
+function machineLoadPerCore() {
 	const [one = 0, five = 0] = loadavg();
 	return Math.max(one, five) / availableParallelism();
 }
 
-/** Reads the load once, for this process and the ones it starts from now on (LOAD_READING_ENV); answers the reading. */
-export function readLoadOnce() {
-	const reading = loadPerCore();
-	process.env[LOAD_READING_ENV] = String(reading);
-	return reading;
+/** Where `underLoad` reads the load per core: the machine, or a stand-in a test sets (`useLoadSource`). */
+let loadPerCore = machineLoadPerCore;
+
+/**
+ * Makes `underLoad` read the load per core from `read` (a test's stand-in for a machine whose load moves) until the
+ * returned function puts the machine back.
+ * @param {() => number} read
+ */
+export function useLoadSource(read) {
+	loadPerCore = read;
+	return () => {
+		loadPerCore = machineLoadPerCore;
+	};
 }
 
 /**
  * `ms`, a bound that held at load `atLoad` (on MEASURED_CORES cores), stretched by how much busier than that the
- * machine is per core (`perCore`, read when not given), never shortened, at most LOAD_STRETCH_MAX times.
+ * machine is per core (`perCore`, read now when not given), never shortened, at most LOAD_STRETCH_MAX times.
  * @param {number} ms @param {number} atLoad @param {number} [perCore]
  */
 export function underLoad(ms, atLoad, perCore = loadPerCore()) {

@@ -74,7 +74,7 @@ const driver = join(dir.path, "run.mjs");
 writeFileSync(
 	driver,
 	`import { runTestFiles } from ${moduleUrl("scripts/lib/e2e-runner.mjs")};
-await runTestFiles({ files: ${JSON.stringify(files)}, concurrency: 3, fileTimeoutMs: 600_000, sharedDev: { bin: ${JSON.stringify(bin)} } });
+await runTestFiles({ files: ${JSON.stringify(files)}, concurrency: 3, fileTimeoutMs: () => 600_000, sharedDev: { bin: ${JSON.stringify(bin)} } });
 `,
 );
 

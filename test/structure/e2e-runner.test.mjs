@@ -6,7 +6,8 @@
  * by hand); one whose test never ends, holding an instance of its own; and one that passes, started only once a hung
  * file's slot is free. Each hung file must fail, named, once its time is up, the run go on to the next file and end,
  * and no wrangler be left running: not the shared one, not the hung file's own. The two hung files wait out their
- * time together, not one after the other.
+ * time together, not one after the other. Each file's time is asked for as it starts, as a bound that follows the load
+ * is read then: the second is given a longer one, as on a machine whose load rose meanwhile.
  * The wranglers are stand-ins (a node server that says "Ready on" as wrangler does): this is about the runner.
  */
 
@@ -20,8 +21,10 @@ import { healthy, isAlive, PROJECT_ROOT, signal, waitUntil } from "../../scripts
 import { writeStandInWrangler } from "../e2e/lib/stand-in-wrangler.mjs";
 import { tempDir } from "../e2e/lib/temp-dir.mjs";
 
-/** Each fixture file's time: its process's start and a stand-in's, at load. */
+/** The first fixture file's time: its process's start and a stand-in's, at load. */
 const FILE_TIMEOUT_MS = 12_000;
+/** What each later file's time adds to the one before it. */
+const FILE_TIMEOUT_RISE_MS = 1_000;
 /** How long the whole run may take: two files' timeouts, three processes started, at load. */
 const RUN_BOUND_MS = 90_000;
 
@@ -67,7 +70,9 @@ const driver = join(dir.path, "run.mjs");
 writeFileSync(
 	driver,
 	`import { runTestFiles } from ${moduleUrl("scripts/lib/e2e-runner.mjs")};
-const { failed, testMs } = await runTestFiles({ files: ${JSON.stringify(files)}, concurrency: 2, fileTimeoutMs: ${FILE_TIMEOUT_MS}, sharedDev: { bin: ${JSON.stringify(bin)} } });
+let timeoutMs = ${FILE_TIMEOUT_MS - FILE_TIMEOUT_RISE_MS};
+const fileTimeoutMs = () => (timeoutMs += ${FILE_TIMEOUT_RISE_MS});
+const { failed, testMs } = await runTestFiles({ files: ${JSON.stringify(files)}, concurrency: 2, fileTimeoutMs, sharedDev: { bin: ${JSON.stringify(bin)} } });
 console.log("timed files: " + JSON.stringify([...testMs.keys()]));
 process.exitCode = failed ? 1 : 0;
 `,
@@ -108,8 +113,13 @@ test("a file that never ends fails, named, once its time is up; the run goes on,
 	const { code, output, ended } = await runDriver();
 	assert.ok(ended, `the run did not end within ${RUN_BOUND_MS} ms:\n${output}`);
 	assert.equal(code, 1, output);
-	for (const name of ["leaves-connection", "hangs-with-own"])
-		assert.match(output, new RegExp(`✖ [^\\n]*${name}\\.test\\.mjs[^\\n]*\\n\\s+'test timed out after ${FILE_TIMEOUT_MS}ms'`), output);
+	// Started in this order, each with the time asked for as it started.
+	for (const [name, timeoutMs] of [
+		["leaves-connection", FILE_TIMEOUT_MS],
+		["hangs-with-own", FILE_TIMEOUT_MS + FILE_TIMEOUT_RISE_MS],
+	])
+		assert.match(output, new RegExp(`✖ [^\\n]*${name}\\.test\\.mjs[^\\n]*\\n\\s+'test timed out after ${timeoutMs}ms'`), output);
+	assert.equal(output.match(/^ℹ tests \d+$/gm)?.length, 1, `the run's totals, once\n${output}`);
 	assert.match(output, /✔ runs after the hung files/, output);
 	const timed = JSON.parse(/^timed files: (.*)$/m.exec(output)?.[1] ?? "[]");
 	assert.ok(
