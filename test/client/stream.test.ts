@@ -18,9 +18,17 @@ afterEach(() => vi.restoreAllMocks());
 
 type Stub = Awaited<ReturnType<typeof partitionWithOneRecord>>["stub"];
 
-/** Makes the partition's next read throw `thrown` inside the object (test/http/late-failure's way). */
-async function breakNextRead(stub: Stub, thrown: string | Error): Promise<void> {
-	await runInDurableObject(stub, (instance) => throwOnce((instance as unknown as { reads: { read(): void } }).reads, "read", thrown));
+/**
+ * Makes the partition's next read from `offset` or past it throw `thrown` inside the object (test/http/late-failure's
+ * way). Reads before it are served: the stream's read waiting at the tail for the record before `offset` may end (a
+ * keep-alive) and start again before the test produces that record, as a loaded machine's slow produce lets it, and
+ * must not be the one that fails.
+ */
+async function breakReadFrom(stub: Stub, offset: number, thrown: string | Error): Promise<void> {
+	await runInDurableObject(stub, (instance) => {
+		const reads = (instance as unknown as { reads: { read(request: { offset?: number }): void } }).reads;
+		throwOnce(reads, "read", thrown, (request) => (request.offset ?? 0) >= offset);
+	});
 }
 
 /** What a stream's loop (`run`) ended with: "ended", or what it threw. */
@@ -42,7 +50,7 @@ describe("SDK stream whose read fails after it started", { timeout: 30_000 }, ()
 		for await (const record of client.stream(topic, 0, { offset: 0 })) {
 			seen.push(record.value);
 			if (record.offset === 0) {
-				await breakNextRead(stub, "SQLITE_IOERR: disk I/O error");
+				await breakReadFrom(stub, 2, "SQLITE_IOERR: disk I/O error"); // the read past "b"
 				await produce(topic, [{ value: "b" }]);
 			}
 			if (record.offset === 1) await produce(topic, [{ value: "c" }]);
@@ -83,7 +91,7 @@ describe("SDK stream whose read fails after it started", { timeout: 30_000 }, ()
 			for await (const record of client.stream(topic, 0, { offset: 0 })) {
 				seen.push(record.value);
 				if (record.offset === 0) {
-					await breakNextRead(stub, new TypeError("a bug"));
+					await breakReadFrom(stub, 2, new TypeError("a bug")); // the read past "b"
 					await produce(topic, [{ value: "b" }]);
 				}
 			}
