@@ -10,6 +10,7 @@
 
 import assert from "node:assert/strict";
 import http from "node:http";
+import net from "node:net";
 import { after, before, test } from "node:test";
 import { Pool } from "undici";
 import { generateToken, startLocalBroker, underLoad } from "../../scripts/lib/index.mjs";
@@ -173,5 +174,32 @@ test("a 429 from the key's quota keeps the connection too, through the gateway's
 		assert.deepEqual([...new Set(statuses)].sort(), [200, 429]);
 	} finally {
 		await pool.close();
+	}
+});
+
+test("a refusal of a request whose sender awaits a 100 Continue before its body comes without that body", {
+	timeout: TEST_TIMEOUT_MS,
+}, async () => {
+	// workerd never sends a 100 Continue: a refusal that waited for the body would wait as long as the client holds it
+	// back (curl 1 s, a strict client until it gives up).
+	const { hostname, port } = new URL(broker.url);
+	const socket = net.connect(Number(port), hostname);
+	try {
+		const statusLine = await new Promise((resolve, reject) => {
+			let received = "";
+			socket.on("data", (chunk) => {
+				received += chunk.toString("latin1");
+				if (received.includes("\r\n")) resolve(received.slice(0, received.indexOf("\r\n")));
+			});
+			socket.on("error", reject);
+			socket.on("end", () => reject(new Error(`closed after ${JSON.stringify(received)}`)));
+			socket.write(
+				`POST ${RECORDS_PATH} HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: application/json\r\n` +
+					`Content-Length: ${Buffer.byteLength(BODY)}\r\nExpect: 100-continue\r\n\r\n`,
+			);
+		});
+		assert.equal(statusLine, "HTTP/1.1 401 Unauthorized");
+	} finally {
+		socket.destroy();
 	}
 });

@@ -33,6 +33,11 @@ function tracked(
 	return { request, pulled: () => sent };
 }
 
+/** Resolves "held" after `ms`: a bound on the wait for an answer that should come at once, not a stand-in for it. */
+function heldFor(ms: number): Promise<string> {
+	return new Promise((resolve) => setTimeout(() => resolve("held"), ms));
+}
+
 const admin = { Authorization: `Bearer ${ADMIN_TOKEN}` };
 
 describe("a refused request's unread body", () => {
@@ -53,6 +58,15 @@ describe("a refused request's unread body", () => {
 		const response = await workerFetch(request);
 		expect(response.status).toBe(401);
 		expect(pulled()).toBeLessThan(CHUNKS * CHUNK_BYTES);
+	});
+
+	it("is not waited for when its sender expects a 100 Continue first, which workerd never sends: the refusal goes at once", async () => {
+		// The client holds its body back until a 100 Continue or a final answer (curl for 1 s, a strict client for good).
+		const body = new ReadableStream<Uint8Array>({ pull: () => new Promise<void>(() => {}) });
+		const headers = { "Content-Type": "application/json", "Content-Length": "10", Expect: "100-continue" };
+		const request = new Request(`${BASE}/v1/topics/t/records`, { method: "POST", headers, body, duplex: "half" } as RequestInit);
+		const answered = await Promise.race([workerFetch(request).then((response) => response.status), heldFor(5_000)]);
+		expect(answered).toBe(401);
 	});
 
 	it("is left alone when a route took its reader and answered before reading: a locked body cannot be read again", async () => {
