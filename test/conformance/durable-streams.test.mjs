@@ -13,8 +13,10 @@
  * `DS_CONFORMANCE_URL=http://127.0.0.1:PORT` runs it against a broker already running instead.
  */
 
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { runConformanceTests } from "@durable-streams/server-conformance-tests";
-import { afterAll, aroundEach, beforeAll } from "vitest";
+import { afterAll, aroundEach, beforeAll, beforeEach } from "vitest";
 import { startWranglerDev } from "../../scripts/lib/index.mjs";
 import { durableStreamsFetch } from "../e2e/lib/durable-streams-fetch.mjs";
 import { tempDir } from "../e2e/lib/temp-dir.mjs";
@@ -25,6 +27,12 @@ const LONG_POLL_MS = 1_500;
 const config = { baseUrl: "", longPollTimeoutMs: 20_000 };
 let dev = null;
 let persist = null;
+/** wrangler dev's whole output, kept for a failed test's look (its in-memory lines cover only the last seconds). */
+let logs = null;
+/** The broker's 5xx answers (wrangler's request lines) and the failures the Worker logged (its `REQUEST_LOG`). */
+const BROKER_FAILURE = /\] (?:GET|HEAD|POST|PUT|DELETE) \S+ 5\d\d |"status":5\d\d|failed:/;
+/** How many of them a failed test prints, the latest. */
+const BROKER_FAILURES_SHOWN = 40;
 const globalFetch = globalThis.fetch;
 
 async function grantAnonymous(base, token) {
@@ -44,7 +52,13 @@ async function broker() {
 		return external;
 	}
 	persist = tempDir("durable-streams");
-	dev = await startWranglerDev({ persistTo: persist.path, token: TOKEN, vars: { DS_LONG_POLL_MS: String(LONG_POLL_MS) } });
+	logs = tempDir("durable-streams-log");
+	dev = await startWranglerDev({
+		logPath: join(logs.path, "wrangler.log"),
+		persistTo: persist.path,
+		token: TOKEN,
+		vars: { DS_LONG_POLL_MS: String(LONG_POLL_MS) },
+	});
 	await grantAnonymous(dev.url, TOKEN);
 	return dev.url;
 }
@@ -111,6 +125,18 @@ beforeAll(async ({}, file) => {
 	globalThis.fetch = durableStreamsFetch(globalFetch, config.baseUrl, () => wranglerFailed.seen());
 });
 
+// A failed test names what the broker failed, if anything: the suite's assertions say only "expected 503 to be 204".
+beforeEach(({ task, onTestFailed }) => {
+	onTestFailed(() => {
+		if (logs === null) return;
+		const failures = readFileSync(join(logs.path, "wrangler.log"), "utf8")
+			.split("\n")
+			.filter((line) => BROKER_FAILURE.test(line));
+		const shown = failures.slice(-BROKER_FAILURES_SHOWN).join("\n") || "(none)";
+		process.stderr.write(`conformance: "${task.name}" failed; the broker's 5xx answers and logged failures, latest last:\n${shown}\n`);
+	});
+});
+
 // Each try of each test in a context of its own, so a failed request is known to be that try's.
 aroundEach((runTest, context) => wranglerFailed.during(context.task, runTest));
 
@@ -118,6 +144,7 @@ afterAll(async () => {
 	globalThis.fetch = globalFetch;
 	await dev?.stop();
 	persist?.remove();
+	logs?.remove();
 });
 
 runConformanceTests(config);
