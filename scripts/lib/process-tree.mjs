@@ -183,10 +183,10 @@ export async function stopTree(rootPid, sig, graceMs) {
 		for (const pid of pids) signal(pid, each);
 		for (const pgid of groups) signal(-pgid, each);
 	};
+	// A process born into a signalled group after its signal (a child started by a handler that then exited, so no
+	// longer a descendant once reparented) is found through the group and sent the signal too.
 	const gone = (/** @type {NodeJS.Signals} */ each) =>
-		follow(members(), each).length === 0 &&
-		[...pids].every((pid) => !isAlive(pid)) &&
-		[...groups].every((g) => groupMembers(g).length === 0);
+		follow([...members(), ...[...groups].flatMap((g) => groupMembers(g))], each).length === 0 && [...pids].every((pid) => !isAlive(pid));
 	follow(members(), sig);
 	try {
 		await waitUntil(() => gone(sig), { timeoutMs: graceMs, message: `process tree of ${rootPid} to exit after ${sig}` });

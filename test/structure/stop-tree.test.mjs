@@ -56,3 +56,34 @@ test("a child started by the tree once signalled is sent the signal too, and the
 		signal(-pid, "SIGKILL");
 	}
 });
+
+test("a child started in the tree's group by a process that then exits is sent the signal too, not left for SIGKILL", async () => {
+	// Signalled, the root starts a child in its own group and exits at once: the child, reparented, is no descendant
+	// of the root by the time the tree is read again, and was born after the group was signalled.
+	const orphanReady = join(dir.path, "orphan-ready");
+	const orphanFile = join(dir.path, "orphan");
+	const orphaning = join(dir.path, "orphaning.mjs");
+	writeFileSync(
+		orphaning,
+		`import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+process.on("SIGTERM", () => {
+	const child = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { stdio: "ignore" });
+	writeFileSync(${JSON.stringify(orphanFile)}, String(child.pid));
+	process.exit(0);
+});
+writeFileSync(${JSON.stringify(orphanReady)}, "ready");
+setInterval(() => {}, 1000);
+`,
+	);
+	const started = spawn(process.execPath, [orphaning], { detached: true, stdio: "ignore" });
+	const pid = /** @type {number} */ (started.pid);
+	try {
+		await waitUntil(() => existsSync(orphanReady), { timeoutMs: STARTED_BOUND_MS, message: "the root to start" });
+		const { forced } = await stopTree(pid, "SIGTERM", GRACE_MS);
+		assert.ok(existsSync(orphanFile), "the root started its child on SIGTERM");
+		assert.equal(forced, false, "the child left in the root's group was left for SIGKILL");
+	} finally {
+		signal(-pid, "SIGKILL");
+	}
+});
