@@ -32,8 +32,7 @@
  * visible; a route building the whole set itself would save ~2 more, not worth a second place for the headers.
  */
 
-import { build } from "esbuild";
-import { measurePasses, startBareWorkerd } from "./lib/bare-workerd.mjs";
+import { bundleEntry, measurePasses, startBareWorkerd } from "./lib/bare-workerd.mjs";
 
 const PASSES = Number(process.argv[2] ?? 3);
 const REQUESTS = Number(process.argv[3] ?? 200);
@@ -127,14 +126,7 @@ export default {
 };
 `;
 
-const bundled = await build({
-	stdin: { contents: entry, resolveDir: process.cwd(), loader: "js" },
-	bundle: true,
-	format: "esm",
-	write: false,
-	platform: "neutral",
-});
-const script = bundled.outputFiles[0]?.text ?? "";
+const script = await bundleEntry(entry);
 
 const { mf, base, pid } = await startBareWorkerd(script);
 try {

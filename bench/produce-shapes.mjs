@@ -37,8 +37,7 @@
  * of ~5 resolves against these passes' spread, so no cut was made.
  */
 
-import { build } from "esbuild";
-import { measurePasses, startBareWorkerd } from "./lib/bare-workerd.mjs";
+import { bundleEntry, measurePasses, startBareWorkerd } from "./lib/bare-workerd.mjs";
 import { produceBodies } from "./lib/records.mjs";
 
 const PASSES = Number(process.argv[2] ?? 6);
@@ -170,15 +169,7 @@ export default {
 };
 `;
 
-const bundled = await build({
-	stdin: { contents: entry, resolveDir: process.cwd(), loader: "js" },
-	bundle: true,
-	format: "esm",
-	write: false,
-	platform: "neutral",
-	external: ["cloudflare:*"],
-});
-const script = bundled.outputFiles[0]?.text ?? "";
+const script = await bundleEntry(entry);
 const [body] = produceBodies({ count: 1, perRequest: 1, partition: 0, seed: 1 });
 if (body === undefined) throw new Error("no body");
 
