@@ -20,70 +20,70 @@ const STARTED_BOUND_MS = 30_000;
 const GRACE_MS = 20_000;
 
 const dir = tempDir("stop-tree");
-const readyFile = join(dir.path, "ready");
-const childFile = join(dir.path, "child");
-const root = join(dir.path, "root.mjs");
-writeFileSync(
-	root,
-	`import { spawn } from "node:child_process";
+
+/**
+ * A root script that, sent SIGTERM, starts a child (its PID written to `<name>.child`) and then does `afterSpawn` (a
+ * line of its source: wait for the child, or exit at once); it writes `<name>.ready` once its handler is set.
+ * @param {string} name @param {string} afterSpawn
+ */
+function writeRoot(name, afterSpawn) {
+	const ready = join(dir.path, `${name}.ready`);
+	const childFile = join(dir.path, `${name}.child`);
+	const script = join(dir.path, `${name}.mjs`);
+	writeFileSync(
+		script,
+		`import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 process.on("SIGTERM", () => {
 	const child = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { stdio: "ignore" });
 	writeFileSync(${JSON.stringify(childFile)}, String(child.pid));
-	child.on("exit", () => process.exit(0));
+	${afterSpawn}
 });
-writeFileSync(${JSON.stringify(readyFile)}, "ready");
+writeFileSync(${JSON.stringify(ready)}, "ready");
 setInterval(() => {}, 1000);
 `,
-);
-const child = () => (existsSync(childFile) ? [Number(readFileSync(childFile, "utf8"))] : []);
+	);
+	const child = () => (existsSync(childFile) ? [Number(readFileSync(childFile, "utf8"))] : []);
+	children.push(child);
+	return { script, ready, child };
+}
+/** Each root's child, for the SIGKILL after the tests should a stop have failed. */
+const children = [];
+
+/**
+ * Starts `root` in a group of its own and stops its tree with SIGTERM (`stopTree`, GRACE_MS): whether it had to SIGKILL,
+ * and the root and child still alive after the stop.
+ * @param {ReturnType<typeof writeRoot>} root
+ */
+async function startAndStop(root) {
+	const started = spawn(process.execPath, [root.script], { detached: true, stdio: "ignore" });
+	const pid = /** @type {number} */ (started.pid);
+	try {
+		await waitUntil(() => existsSync(root.ready), { timeoutMs: STARTED_BOUND_MS, message: "the root to start" });
+		const { forced } = await stopTree(pid, "SIGTERM", GRACE_MS);
+		assert.equal(root.child().length, 1, "the root started its child on SIGTERM");
+		// Read before the SIGKILL that follows, which would end them either way.
+		return { forced, alive: [pid, ...root.child()].filter(isAlive) };
+	} finally {
+		signal(-pid, "SIGKILL");
+	}
+}
 
 after(() => {
-	for (const pid of child().filter(isAlive)) signal(pid, "SIGKILL");
+	for (const pid of children.flatMap((child) => child()).filter(isAlive)) signal(pid, "SIGKILL");
 	dir.remove();
 });
 
 test("a child started by the tree once signalled is sent the signal too, and the tree ends on it, not SIGKILLed", async () => {
-	const started = spawn(process.execPath, [root], { detached: true, stdio: "ignore" });
-	const pid = /** @type {number} */ (started.pid);
-	try {
-		await waitUntil(() => existsSync(readyFile), { timeoutMs: STARTED_BOUND_MS, message: "the root to start" });
-		const { forced } = await stopTree(pid, "SIGTERM", GRACE_MS);
-		assert.equal(child().length, 1, "the root started its child on SIGTERM");
-		assert.equal(forced, false, "the child born after the tree was read was left for SIGKILL");
-		assert.deepEqual([pid, ...child()].filter(isAlive), []);
-	} finally {
-		signal(-pid, "SIGKILL");
-	}
+	const root = writeRoot("waiting", `child.on("exit", () => process.exit(0));`);
+	const { forced, alive } = await startAndStop(root);
+	assert.equal(forced, false, "the child born after the tree was read was left for SIGKILL");
+	assert.deepEqual(alive, []);
 });
 
 test("a child started in the tree's group by a process that then exits is sent the signal too, not left for SIGKILL", async () => {
 	// Signalled, the root starts a child in its own group and exits at once: the child, reparented, is no descendant
 	// of the root by the time the tree is read again, and was born after the group was signalled.
-	const orphanReady = join(dir.path, "orphan-ready");
-	const orphanFile = join(dir.path, "orphan");
-	const orphaning = join(dir.path, "orphaning.mjs");
-	writeFileSync(
-		orphaning,
-		`import { spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
-process.on("SIGTERM", () => {
-	const child = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { stdio: "ignore" });
-	writeFileSync(${JSON.stringify(orphanFile)}, String(child.pid));
-	process.exit(0);
-});
-writeFileSync(${JSON.stringify(orphanReady)}, "ready");
-setInterval(() => {}, 1000);
-`,
-	);
-	const started = spawn(process.execPath, [orphaning], { detached: true, stdio: "ignore" });
-	const pid = /** @type {number} */ (started.pid);
-	try {
-		await waitUntil(() => existsSync(orphanReady), { timeoutMs: STARTED_BOUND_MS, message: "the root to start" });
-		const { forced } = await stopTree(pid, "SIGTERM", GRACE_MS);
-		assert.ok(existsSync(orphanFile), "the root started its child on SIGTERM");
-		assert.equal(forced, false, "the child left in the root's group was left for SIGKILL");
-	} finally {
-		signal(-pid, "SIGKILL");
-	}
+	const { forced } = await startAndStop(writeRoot("orphaning", "process.exit(0);"));
+	assert.equal(forced, false, "the child left in the root's group was left for SIGKILL");
 });
