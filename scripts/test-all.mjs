@@ -16,8 +16,8 @@
  *
  * A failure in a step lets that step's other suites end, then stops the run (exit 1); a suite still running after
  * SUITE_TIMEOUT_MS is stopped and fails so. Ctrl-C or a SIGTERM (CI's timeout) stops the suites under way and every
- * process they started, then ends the run by that signal (scripts/lib/suite.mjs, `endOnSignals`). Each suite's wall time is printed at the end, the measure of where
- * `npm test`'s time goes. One suite alone: `npm run <script>`.
+ * process they started, then ends the run by that signal (scripts/lib/suite.mjs, `endOnSignals`). Each suite's wall
+ * time is printed at the end, the measure of where `npm test`'s time goes. One suite alone: `npm run <script>`.
  */
 
 import { endOnSignals, runSuite } from "./lib/suite.mjs";
