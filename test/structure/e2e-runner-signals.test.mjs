@@ -10,11 +10,11 @@
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { pathToFileURL } from "node:url";
-import { groupMembers, isAlive, PROJECT_ROOT, signal, waitUntil } from "../../scripts/lib/index.mjs";
+import { groupMembers, isAlive, signal, waitUntil } from "../../scripts/lib/index.mjs";
+import { moduleUrl, writeRunnerFixtures } from "../e2e/lib/runner-fixtures.mjs";
 import { writeStandInWrangler } from "../e2e/lib/stand-in-wrangler.mjs";
 import { tempDir } from "../e2e/lib/temp-dir.mjs";
 
@@ -33,7 +33,6 @@ const laterFile = join(dir.path, "later");
 const bin = writeStandInWrangler(dir.path, { pidsFile });
 
 /** @param {string} path from the project's root */
-const moduleUrl = (path) => JSON.stringify(pathToFileURL(join(PROJECT_ROOT, path)).href);
 const hang = "await new Promise(() => {});";
 /** @type {Record<string, string>} the fixture files, by name */
 const fixtures = {
@@ -68,14 +67,11 @@ import { test } from "node:test";
 test("must not start once the run was signalled", () => writeFileSync(${JSON.stringify(laterFile)}, "started"));
 `,
 };
-const files = Object.keys(fixtures).map((name) => join(dir.path, name));
-for (const [name, text] of Object.entries(fixtures)) writeFileSync(join(dir.path, name), text);
-const driver = join(dir.path, "run.mjs");
-writeFileSync(
-	driver,
-	`import { runTestFiles } from ${moduleUrl("scripts/lib/e2e-runner.mjs")};
-await runTestFiles({ files: ${JSON.stringify(files)}, concurrency: 3, fileTimeoutMs: () => 600_000, sharedDev: { bin: ${JSON.stringify(bin)} } });
-`,
+const { driver } = writeRunnerFixtures(
+	dir.path,
+	fixtures,
+	(paths) =>
+		`await runTestFiles({ files: ${paths}, concurrency: 3, fileTimeoutMs: () => 600_000, sharedDev: { bin: ${JSON.stringify(bin)} } });`,
 );
 
 /** The stand-ins' PIDs, as they wrote them. */

@@ -13,11 +13,11 @@
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { pathToFileURL } from "node:url";
-import { healthy, isAlive, PROJECT_ROOT, signal, waitUntil } from "../../scripts/lib/index.mjs";
+import { healthy, isAlive, signal, waitUntil } from "../../scripts/lib/index.mjs";
+import { moduleUrl, writeRunnerFixtures } from "../e2e/lib/runner-fixtures.mjs";
 import { writeStandInWrangler } from "../e2e/lib/stand-in-wrangler.mjs";
 import { tempDir } from "../e2e/lib/temp-dir.mjs";
 
@@ -36,7 +36,6 @@ const sharedUrlFile = join(dir.path, "shared-url");
 const bin = writeStandInWrangler(dir.path, { pidsFile });
 
 /** @param {string} path from the project's root */
-const moduleUrl = (path) => JSON.stringify(pathToFileURL(join(PROJECT_ROOT, path)).href);
 /** @type {Record<string, string>} the fixture files, by name */
 const fixtures = {
 	"leaves-connection.test.mjs": `
@@ -64,18 +63,14 @@ import { test } from "node:test";
 test("runs after the hung files", () => {});
 `,
 };
-const files = Object.keys(fixtures).map((name) => join(dir.path, name));
-for (const [name, text] of Object.entries(fixtures)) writeFileSync(join(dir.path, name), text);
-const driver = join(dir.path, "run.mjs");
-writeFileSync(
-	driver,
-	`import { runTestFiles } from ${moduleUrl("scripts/lib/e2e-runner.mjs")};
-let timeoutMs = ${FILE_TIMEOUT_MS - FILE_TIMEOUT_RISE_MS};
+const { files, driver } = writeRunnerFixtures(
+	dir.path,
+	fixtures,
+	(paths) => `let timeoutMs = ${FILE_TIMEOUT_MS - FILE_TIMEOUT_RISE_MS};
 const fileTimeoutMs = () => (timeoutMs += ${FILE_TIMEOUT_RISE_MS});
-const { failed, testMs } = await runTestFiles({ files: ${JSON.stringify(files)}, concurrency: 2, fileTimeoutMs, sharedDev: { bin: ${JSON.stringify(bin)} } });
+const { failed, testMs } = await runTestFiles({ files: ${paths}, concurrency: 2, fileTimeoutMs, sharedDev: { bin: ${JSON.stringify(bin)} } });
 console.log("timed files: " + JSON.stringify([...testMs.keys()]));
-process.exitCode = failed ? 1 : 0;
-`,
+process.exitCode = failed ? 1 : 0;`,
 );
 
 /** The stand-ins' PIDs, as they wrote them. */
