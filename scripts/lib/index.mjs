@@ -15,7 +15,7 @@
  * - Hang bounds: `underLoad(ms, atLoad)` (a bound set at a load, stretched by the machine's load when it is set);
  *   `useLoadSource(read)` for a test's stand-in load.
  * - Ports and waiting: `freePort()`, `assertPortFree(port, advice?, host?)`, `portInUse(port, advice)`, `isPortOpen(port)`, `waitForPortClosed(port)`,
- *   `healthy(url)`, `waitUntil(check, { timeoutMs })`, `sleep(ms)`.
+ *   `healthy(url)`, `waitUntil(check, { timeoutMs })`, `within(promise, timeoutMs)`, `sleep(ms)`.
  * - The process table: `listProcesses()`, `descendants(pid)`, `groupMembers(pgid)`, `isAlive(pid)`,
  *   `signal(pid, sig)`, `stopTree(rootPid, sig, graceMs)`, `commandLine(pid)`, `descendantCpuSeconds(pid?)`,
  *   `processCpuSeconds(pid)`, `threadCpuSeconds(pid)`, `machineBusySeconds()`.
@@ -53,6 +53,7 @@ export {
 	sleep,
 	waitForPortClosed,
 	waitUntil,
+	within,
 } from "./net.mjs";
 export {
 	commandLine,

@@ -124,6 +124,24 @@ export function sleep(ms) {
 }
 
 /**
+ * What `promise` settles to, or null if it has not within `timeoutMs` (its timer then cleared either way): a bound on a
+ * wait whose end is an event, such as a process's exit, rather than a state to poll.
+ * @template T
+ * @param {Promise<T>} promise
+ * @param {number} timeoutMs
+ * @returns {Promise<T | null>}
+ */
+export async function within(promise, timeoutMs) {
+	/** @type {NodeJS.Timeout | undefined} */
+	let bound;
+	try {
+		return await Promise.race([promise, new Promise((resolve) => (bound = setTimeout(resolve, timeoutMs, null)))]);
+	} finally {
+		clearTimeout(bound);
+	}
+}
+
+/**
  * Polls `check` (sync or async) every `intervalMs` until it returns truthy; throws `message` after `timeoutMs`. A
  * function `message` is called only then, so it can tell what happened during the wait (a server's output so far).
  * @template T

@@ -13,7 +13,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { groupMembers, isAlive, signal, waitUntil } from "../../scripts/lib/index.mjs";
+import { groupMembers, isAlive, signal, waitUntil, within } from "../../scripts/lib/index.mjs";
 import { moduleUrl, writeRunnerFixtures } from "../e2e/lib/runner-fixtures.mjs";
 import { writeStandInWrangler } from "../e2e/lib/stand-in-wrangler.mjs";
 import { tempDir } from "../e2e/lib/temp-dir.mjs";
@@ -101,10 +101,7 @@ test("SIGTERM to the runner stops its test files and every process they started,
 			message: () => `both stand-ins and the plain child to start\n${output}`,
 		});
 		signal(pid, "SIGTERM");
-		/** @type {NodeJS.Timeout | undefined} */
-		let bound;
-		const ended = await Promise.race([closed, new Promise((resolve) => (bound = setTimeout(resolve, ENDED_BOUND_MS, null)))]);
-		clearTimeout(bound);
+		const ended = await within(closed, ENDED_BOUND_MS);
 		assert.ok(ended !== null, `the runner did not end within ${ENDED_BOUND_MS} ms of SIGTERM\n${output}`);
 		assert.deepEqual(ended, { code: null, sig: "SIGTERM" }, output);
 		const left = [...standIns(), ...plainChild()].filter(isAlive);

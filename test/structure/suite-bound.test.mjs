@@ -11,7 +11,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { after, test } from "node:test";
-import { isAlive, signal, waitUntil } from "../../scripts/lib/index.mjs";
+import { isAlive, signal, waitUntil, within } from "../../scripts/lib/index.mjs";
 import { runSuite } from "../../scripts/lib/suite.mjs";
 import { tempDir } from "../e2e/lib/temp-dir.mjs";
 
@@ -63,10 +63,7 @@ test("a suite still running past its bound is stopped with its child, and report
 		},
 	});
 	const run = runSuite({ name: "hangs", command: process.execPath, args: [suite], kept: true, timeoutMs: SUITE_BOUND_MS, out });
-	/** @type {NodeJS.Timeout | undefined} */
-	let bound;
-	const result = await Promise.race([run, new Promise((resolve) => (bound = setTimeout(resolve, RUN_BOUND_MS, null)))]);
-	clearTimeout(bound);
+	const result = await within(run, RUN_BOUND_MS);
 	try {
 		assert.ok(result !== null, `the suite's run did not end within ${RUN_BOUND_MS} ms (pids ${started().join(", ")})`);
 		assert.deepEqual({ ok: result.ok, timedOut: result.timedOut }, { ok: false, timedOut: true });
@@ -91,10 +88,7 @@ test("a suite that exits leaving a process that holds its kept output ends all t
 		},
 	});
 	const run = runSuite({ name: "leaks", command: process.execPath, args: [leaks], kept: true, timeoutMs: SUITE_BOUND_MS, out });
-	/** @type {NodeJS.Timeout | undefined} */
-	let bound;
-	const result = await Promise.race([run, new Promise((resolve) => (bound = setTimeout(resolve, RUN_BOUND_MS, null)))]);
-	clearTimeout(bound);
+	const result = await within(run, RUN_BOUND_MS);
 	try {
 		assert.ok(result !== null, `the suite's run did not end within ${RUN_BOUND_MS} ms (left: ${leaked().join(", ")})`);
 		assert.deepEqual({ ok: result.ok, timedOut: result.timedOut }, { ok: false, timedOut: false });

@@ -11,7 +11,7 @@ import { spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { after, test } from "node:test";
-import { groupMembers, isAlive, PROJECT_ROOT, signal, waitUntil } from "../../scripts/lib/index.mjs";
+import { groupMembers, isAlive, PROJECT_ROOT, signal, waitUntil, within } from "../../scripts/lib/index.mjs";
 import { tempDir } from "../e2e/lib/temp-dir.mjs";
 
 /** How long the stand-in suite takes to start its child, at load: a bound on a hang, not a measure. */
@@ -73,10 +73,7 @@ test("SIGTERM to npm test stops the suite under way and every process it started
 			message: () => `the first suite to start\n${output}`,
 		});
 		signal(pid, "SIGTERM");
-		/** @type {NodeJS.Timeout | undefined} */
-		let bound;
-		const ended = await Promise.race([exited, new Promise((resolve) => (bound = setTimeout(resolve, ENDED_BOUND_MS, null)))]);
-		clearTimeout(bound);
+		const ended = await within(exited, ENDED_BOUND_MS);
 		assert.ok(ended !== null, `npm test did not end within ${ENDED_BOUND_MS} ms of SIGTERM\n${output}`);
 		assert.deepEqual(ended, { code: null, sig: "SIGTERM" }, output);
 		const left = startedPids().filter(isAlive);
