@@ -5,7 +5,7 @@
  * passed through untouched.
  */
 
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { REQUEST_ID_HEADER, type RequestIdVariables } from "./request-id.ts";
 
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
@@ -50,15 +50,22 @@ function setAll(headers: Headers, id: string): void {
 export function securityHeaders(): MiddlewareHandler<{ Variables: RequestIdVariables }> {
 	return async function securityHeaders(c, next) {
 		await next();
-		const res = c.res;
-		if (res.status === 101) return;
-		// A response from elsewhere (a Durable Object's fetch) may have immutable headers: copy it first.
-		try {
-			setAll(res.headers, c.get("requestId"));
-		} catch {
-			const copy = new Response(res.body, res);
-			setAll(copy.headers, c.get("requestId"));
-			c.res = copy;
-		}
+		if (c.res.status === 101) return;
+		const id = c.get("requestId");
+		setOnAnswer(c, (headers) => setAll(headers, id));
 	};
+}
+
+/**
+ * Sets headers on the built answer with `set`. A response from elsewhere (a Durable Object's fetch) may have
+ * immutable headers: it is copied first.
+ */
+export function setOnAnswer(c: Context, set: (headers: Headers) => void): void {
+	try {
+		set(c.res.headers);
+	} catch {
+		const copy = new Response(c.res.body, c.res);
+		set(copy.headers);
+		c.res = copy;
+	}
 }
