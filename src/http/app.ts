@@ -6,7 +6,6 @@
  */
 
 import type { AppEnv } from "./app-env.ts";
-import { drainUnreadBody } from "./body.ts";
 import { confluentRoutes } from "./compat/confluent/routes.ts";
 import { durableStreamsRoutes } from "./compat/durable-streams/routes.ts";
 import { upstashRoutes } from "./compat/upstash/routes.ts";
@@ -43,13 +42,9 @@ export const app = new Hono<AppEnv>();
 // admin principal −23 (−39 to +33, 3 of 6), both within the noise; the headers: security-headers.ts.
 // First: the assets' GET and HEAD answers are the files as the assets layer serves them, none of the API's headers.
 app.on("GET", ASSET_PATHS, fromAssets());
-// Outermost, so it sees every refusal, the error handler's included, once answered: see `drainUnreadBody`.
-app.use(async (c, next) => {
-	await next();
-	if (c.res.status > 399) await drainUnreadBody(c.req.raw);
-});
 app.use(requestId());
 app.use(observe());
+// Its after-phase sees every answer, the router's 404 and the error handler's included: it also drains a refusal's body.
 app.use(securityHeaders());
 // Durable Streams answers CORS by its own policy, under its own mount.
 const DURABLE_STREAMS_MOUNT = "/ds";

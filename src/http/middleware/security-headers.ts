@@ -2,10 +2,11 @@
  * @module
  * Security headers on every response: the API serves JSON only, so nothing may be sniffed, framed,
  * cached by intermediaries or given a referrer; and the request's id (request-id.ts). A WebSocket upgrade (101) is
- * passed through untouched.
+ * passed through untouched. Once they are set, a refused request's unread body is drained (`drainUnreadBody`).
  */
 
 import type { Context, MiddlewareHandler } from "hono";
+import { drainUnreadBody } from "../body.ts";
 import { REQUEST_ID_HEADER, type RequestIdVariables } from "./request-id.ts";
 
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
@@ -50,9 +51,12 @@ function setAll(headers: Headers, id: string): void {
 export function securityHeaders(): MiddlewareHandler<{ Variables: RequestIdVariables }> {
 	return async function securityHeaders(c, next) {
 		await next();
-		if (c.res.status === 101) return;
+		const status = c.res.status;
+		if (status === 101) return;
 		const id = c.get("requestId");
 		setOnAnswer(c, (headers) => setAll(headers, id));
+		// Here rather than in a layer of its own: every answer passes, the router's and the error handler's included.
+		if (status > 399) await drainUnreadBody(c.req.raw);
 	};
 }
 
