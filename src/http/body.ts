@@ -95,18 +95,19 @@ async function discard(reader: ReadableStreamDefaultReader<Uint8Array>, bytesMax
 }
 
 /**
- * Reads and drops the body of a request answered before it was read (a refusal), when its `Content-Length` declares
- * it no larger than a request may be: workerd as Miniflare serves it closes a connection whose request body was left
- * unread, and says so in no header (it drops a `Connection: close` the Worker sets), so a client that sends its next
- * request on it meets a reset. A body declared larger is left, and its connection closes; so is one sent without a
+ * Reads and drops the body of a request answered before it was read (a refusal, or a 2xx of a route that takes no
+ * body: a GET or DELETE sent with one), when its `Content-Length` declares it no larger than a request may be: workerd
+ * as Miniflare serves it closes a connection whose request body was left unread, and says so in no header (it drops
+ * a `Connection: close` the Worker sets), so a client that sends its next request on it meets a reset. A body declared larger is left, and its connection closes; so is one sent without a
  * length, which may never end (a produce stream), and one its sender holds back until a `100 Continue` (`Expect`): its
  * sender waits for the answer, not the other way round.
  */
 export async function drainUnreadBody(request: Request): Promise<void> {
-	const declared = request.headers.get("Content-Length");
 	const { body } = request;
+	if (body === null) return;
+	const declared = request.headers.get("Content-Length");
 	// Locked: a route took its reader and answered before reading (that reader's to release, not ours to take).
-	if (body === null || request.bodyUsed || body.locked || declared === null || +declared > REQUEST_BYTES_MAX) return;
+	if (request.bodyUsed || body.locked || declared === null || +declared > REQUEST_BYTES_MAX) return;
 	// Its sender holds the body back for a 100 Continue, which workerd never sends: the answer is what it waits for.
 	if (request.headers.get("Expect")?.toLowerCase() === "100-continue") return;
 	await discard(body.getReader(), REQUEST_BYTES_MAX);

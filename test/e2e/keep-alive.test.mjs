@@ -155,6 +155,50 @@ test("after each refusal answered before its body was read, the next request on 
 	assert.deepEqual(failed, []);
 });
 
+/**
+ * Answers of 2xx that never read a body a client may send: every GET, and every DELETE (a topic's, a group's, a key's…).
+ * An HTTP client may send one (a DELETE's body is allowed, a GET's only unusual), and the connection must survive it.
+ * @type {{ name: string, status: number, method: string, path: () => Promise<string> }[]}
+ */
+const UNREAD_2XX = [
+	{ name: "a GET with a body", status: 200, method: "GET", path: async () => `/v1/topics/${TOPIC}` },
+	{
+		name: "a DELETE with a body",
+		status: 204,
+		method: "DELETE",
+		path: async () => {
+			const name = `keep-alive-gone-${crypto.randomUUID().slice(0, 8)}`;
+			const created = await fetch(`${broker.url}/v1/topics`, { method: "POST", headers: goodHeaders(), body: JSON.stringify({ name }) });
+			assert.equal(created.status, 201, await created.text());
+			return `/v1/topics/${name}`;
+		},
+	},
+];
+
+test("after a 2xx answered without reading the body sent with it, the next request on the connection is answered", {
+	timeout: TEST_TIMEOUT_MS,
+}, async () => {
+	/** @type {string[]} */
+	const failed = [];
+	for (const answer of UNREAD_2XX) {
+		const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+		try {
+			const path = await answer.path();
+			const answered = await viaAgent(agent, { method: answer.method, path, headers: goodHeaders(), body: BODY });
+			assert.equal(answered.status, answer.status, answer.name);
+			const next = await viaAgent(agent, { ...GOOD, headers: goodHeaders() }).catch((/** @type {any} */ error) => {
+				failed.push(`${answer.name}: the produce after the ${answer.status} failed (${error.code}, reused socket: ${error.reused})`);
+			});
+			if (next === undefined) continue;
+			assert.equal(next.status, 200, answer.name);
+			assert.equal(next.reused, true, `${answer.name}: the produce went on the connection the ${answer.status} came on`);
+		} finally {
+			agent.destroy();
+		}
+	}
+	assert.deepEqual(failed, []);
+});
+
 test("a 429 from the key's quota keeps the connection too, through the gateway's undici Pool", { timeout: TEST_TIMEOUT_MS }, async () => {
 	const pool = new Pool(broker.url, { pipelining: 1, connections: 1 });
 	try {

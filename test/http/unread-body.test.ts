@@ -1,11 +1,12 @@
 /**
- * A request answered before its body was read (a refusal by authentication, routing, the body's type) has that body
- * read before the answer goes: workerd as `npm start` serves it closes a connection whose request body was left
+ * A request answered before its body was read (a refusal by authentication, routing, the body's type, or a 2xx of a
+ * route that takes no body) has that body read before the answer goes: workerd as `npm start` serves it closes a connection whose request body was left
  * unread, and a kept-alive client's next request on it meets a reset (test/e2e/keep-alive.test.mjs).
  */
 import { describe, expect, it } from "vitest";
 import { drainUnreadBody } from "../../src/http/body.ts";
-import { ADMIN_TOKEN, BASE, workerFetch } from "../support/worker.ts";
+import { uniqueTopic } from "../support/names.ts";
+import { ADMIN_TOKEN, BASE, createTopic, workerFetch } from "../support/worker.ts";
 
 const CHUNKS = 3;
 const CHUNK_BYTES = 1000;
@@ -40,7 +41,7 @@ function heldFor(ms: number): Promise<string> {
 
 const admin = { Authorization: `Bearer ${ADMIN_TOKEN}` };
 
-describe("a refused request's unread body", () => {
+describe("a request body the answer left unread", () => {
 	it.each([
 		["no credentials", 401, "POST", "/v1/topics/t/records", { "Content-Type": "application/json" }],
 		["no route", 404, "POST", "/v1/nothing-here", { ...admin, "Content-Type": "application/json" }],
@@ -50,6 +51,15 @@ describe("a refused request's unread body", () => {
 		const { request, pulled } = tracked(method, path, headers);
 		const response = await workerFetch(request);
 		expect(response.status).toBe(status);
+		expect(pulled()).toBe(CHUNKS * CHUNK_BYTES);
+	});
+
+	it("is read to its end before a 2xx that never read it (a DELETE with a body, 204)", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		const { request, pulled } = tracked("DELETE", `/v1/topics/${topic}`, { ...admin, "Content-Type": "application/json" });
+		const response = await workerFetch(request);
+		expect(response.status).toBe(204);
 		expect(pulled()).toBe(CHUNKS * CHUNK_BYTES);
 	});
 

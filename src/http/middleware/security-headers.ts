@@ -2,7 +2,7 @@
  * @module
  * Security headers on every response: the API serves JSON only, so nothing may be sniffed, framed,
  * cached by intermediaries or given a referrer; and the request's id (request-id.ts). A WebSocket upgrade (101) is
- * passed through untouched. Once they are set, a refused request's unread body is drained (`drainUnreadBody`).
+ * passed through untouched. Once they are set, a body the answer left unread is drained (`drainUnreadBody`).
  */
 
 import type { Context, MiddlewareHandler } from "hono";
@@ -56,7 +56,7 @@ export function securityHeaders(): MiddlewareHandler<{ Variables: RequestIdVaria
 		const id = c.get("requestId");
 		setOnAnswer(c, (headers) => setAll(headers, id));
 		// Here rather than in a layer of its own: every answer passes, the router's and the error handler's included.
-		if (status > 399) await drainUnreadBody(c.req.raw);
+		await drainUnreadBody(c.req.raw);
 	};
 }
 
