@@ -221,9 +221,12 @@ async function sendInBackground(ws: WebSocket, log: TailLog): Promise<void> {
 			const read = remote ? await log.readAcross(state.next, TAIL_MESSAGE_RECORDS_MAX, TAIL_MESSAGE_BYTES_MAX) : null;
 			if (read !== null && !read.ok) {
 				// R2 failing, or a segment gone under the read, is transient: ended as a thrown read is (below).
-				if (read.error.code.endsWith("unavailable")) throw new Error(read.error.message);
-				const code = read.error.code === "offset_out_of_range" ? TAIL_CLOSE.offsetOutOfRange : TAIL_CLOSE.topicDeleted;
-				ws.close(code, read.error.message);
+				const { code, message: reason } = read.error;
+				if (code.endsWith("unavailable")) throw new Error(reason);
+				if (code === "topic_not_found") ws.close(TAIL_CLOSE.topicDeleted, reason);
+				else if (code === "offset_out_of_range") ws.close(TAIL_CLOSE.offsetOutOfRange, reason);
+				// Any other failure says nothing of the topic or the offset: a bug (an `internal` one), closed 1011 and logged.
+				else failed(ws, new Error(`${code}: ${reason}`));
 				return;
 			}
 			const message = nextMessage(ws, log, state.next, read?.value);

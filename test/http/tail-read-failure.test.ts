@@ -1,15 +1,19 @@
 /**
  * A WebSocket tail whose read of the partition throws after the tail opened (its storage failed, or a bug) is closed
  * 1011 with a reason, and the failure logged: not left open and silent until a later append happens to read again.
- * The same for a tail that pays its key's fetch quota, whose every message is read and sent in the background.
+ * The same for a tail that pays its key's fetch quota, whose every message is read and sent in the background, and for
+ * a catch-up from R2 whose read answers a bug's failure (`internal`), which is no deleted topic (4404).
  */
 import { runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { TAIL_CLOSE, type TailSource } from "../../src/partition/tail.ts";
+import { err } from "../../src/shared/errors.ts";
 import { createKey } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { partitionStub } from "../support/stubs.ts";
 import { openTail } from "../support/tail.ts";
 import { throwOnce } from "../support/throw-once.ts";
+import { offloadBatches, produceBatches } from "../support/tiering.ts";
 import { createTopic, produce } from "../support/worker.ts";
 
 afterEach(() => vi.restoreAllMocks());
@@ -65,5 +69,35 @@ describe("a WebSocket tail that pays its key's fetch quota, whose background sen
 		await tail.until(() => tail.closed() !== null || tail.values().length === 2);
 		expect([tail.closed()?.code, tail.values()]).toEqual([1011, []]);
 		expect(error.mock.calls.map(([line]) => String(line)).filter((line) => line.includes("(reading 'waitMs')"))).toHaveLength(1);
+	});
+});
+
+describe("a WebSocket tail catching up from R2 whose read answers a failure", () => {
+	it.each([
+		["a bug's", "internal", 1011],
+		["the topic deleted's", "topic_not_found", TAIL_CLOSE.topicDeleted],
+		["an offset below the log start's", "offset_out_of_range", TAIL_CLOSE.offsetOutOfRange],
+	] as const)("is closed by what it is: %s read (%s), %i", async (_, code, closeCode) => {
+		const topic = uniqueTopic("tier");
+		await createTopic(topic);
+		await produceBatches(topic, 12, 4);
+		await offloadBatches(topic, 30);
+		const error = vi.spyOn(console, "error").mockImplementation(() => undefined);
+		vi.spyOn(console, "warn").mockImplementation(() => undefined);
+		const message = `the read answered ${code}`;
+		await runInDurableObject(await partitionStub(topic), (instance) => {
+			const source = (instance as unknown as { followers: { tailLog: { -readonly [K in keyof TailSource]: TailSource[K] } } }).followers
+				.tailLog;
+			const readAcross = source.readAcross;
+			source.readAcross = async () => {
+				source.readAcross = readAcross;
+				return err(code, message);
+			};
+		});
+		const tail = await openTail(topic, "?offset=0");
+		await tail.until(() => tail.closed() !== null);
+		expect([tail.closed()?.code, tail.values()]).toEqual([closeCode, []]);
+		const logged = error.mock.calls.map(([line]) => String(line)).filter((line) => line.includes(message));
+		expect(logged, "logged as an error only when it is a bug").toHaveLength(closeCode === 1011 ? 1 : 0);
 	});
 });
