@@ -98,9 +98,10 @@ async function discard(reader: ReadableStreamDefaultReader<Uint8Array>, bytesMax
  * Reads and drops the body of a request answered before it was read (a refusal, or a 2xx of a route that takes no
  * body: a GET or DELETE sent with one), when its `Content-Length` declares it no larger than a request may be: workerd
  * as Miniflare serves it closes a connection whose request body was left unread, and says so in no header (it drops
- * a `Connection: close` the Worker sets), so a client that sends its next request on it meets a reset. A body declared larger is left, and its connection closes; so is one sent without a
- * length, which may never end (a produce stream), and one its sender holds back until a `100 Continue` (`Expect`): its
- * sender waits for the answer, not the other way round.
+ * a `Connection: close` the Worker sets), so a client that sends its next request on it meets a reset. A body
+ * declared larger is left, and its connection closes; so is one sent without a length, which may never end (a produce
+ * stream), and one its sender holds back until a `100 Continue` (`Expect`): its sender waits for the answer, not the
+ * other way round.
  */
 export async function drainUnreadBody(request: Request): Promise<void> {
 	const { body } = request;
