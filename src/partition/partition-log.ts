@@ -429,8 +429,8 @@ export class PartitionLog extends DurableObject<Env> {
 	streamDelete(topicId: string) {
 		return this.#inGroup(() => this.#streams.delete(topicId), 0);
 	}
-	streamReference(topicId: string, delta: 1 | -1) {
-		return this.#inGroup(() => this.#streams.reference(topicId, delta), 0);
+	streamReference(topicId: string, delta: 1 | -1, hold?: string) {
+		return this.#inGroup(() => this.#streams.reference(topicId, delta, hold), 0);
 	}
 	async streamEnd(topicId: string): Promise<StreamResult<string | undefined>> {
 		return { ok: true, value: await this.#streams.end(this.env, topicId) };

@@ -192,19 +192,23 @@ export class StreamSide {
 	}
 
 	/**
-	 * Counts a fork made from (+1) or released by (-1) this stream. Taking one needs a live stream; releasing works
-	 * on a soft-deleted one too, and says whether it may now go for good.
+	 * Counts a fork made from (+1) or released by (-1) this stream: reference `hold`, counted once however often it is
+	 * taken or given back (one without an id, taken before ids were, as often as given back). Taking one needs a live
+	 * stream; releasing works on a soft-deleted one too, and says whether it may now go for good.
 	 */
-	reference(topicId: string, delta: 1 | -1): StreamResult<StreamReferenced> {
+	reference(topicId: string, delta: 1 | -1, hold?: string): StreamResult<StreamReferenced> {
 		const refused = this.#host.identity(topicId);
 		if (refused !== null) return logFailure(refused);
 		const meta = delta > 0 ? this.#live(topicId, Date.now()) : { ok: true as const, value: this.#meta() };
 		if (!meta.ok) return meta;
 		if (meta.value === null) return fail({ kind: "not_found" });
-		const refCount = Math.max(0, meta.value.refCount + delta);
+		let holds = meta.value.holds ?? [];
+		const counted = hold === undefined || delta > 0 !== holds.includes(hold);
+		if (hold !== undefined && counted) holds = delta > 0 ? [...holds, hold] : holds.filter((id) => id !== hold);
+		const refCount = Math.max(0, meta.value.refCount + (counted ? delta : 0));
 		// Deleted with no fork left: marked so, as a delete marks it, so an end that fails (the edge's, on this answer) is
 		// done again by the next request that finds it, or its alarm, not left behind a "gone" forever.
-		const next = { ...meta.value, refCount, deleted: meta.value.deleted || (meta.value.softDeleted && refCount === 0) };
+		const next = { ...meta.value, refCount, holds, deleted: meta.value.deleted || (meta.value.softDeleted && refCount === 0) };
 		this.#save(next);
 		return done({ refCount: next.refCount, softDeleted: next.softDeleted, view: this.#view(next) });
 	}
@@ -258,7 +262,7 @@ export class StreamSide {
 		const meta = this.#meta();
 		if (!meta?.deleted) return;
 		try {
-			const source = meta.forkedFrom === null ? undefined : await releaseReference(env, meta.forkedFrom);
+			const source = meta.forkedFrom === null ? undefined : await releaseReference(env, meta.forkedFrom, meta.hold);
 			const released = this.#meta();
 			if (!released) return source; // wiped meanwhile
 			this.#save({ ...released, forkedFrom: null });

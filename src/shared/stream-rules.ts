@@ -28,8 +28,12 @@ export interface StreamMeta {
 	readonly forkedFrom: string | null;
 	readonly forkOffset: string | null;
 	readonly forkSubOffset: number;
+	/** A fork: the id of its reference on its source, given back with it, so a release given twice counts once. */
+	readonly hold?: string;
 	/** Forks made from this stream and not deleted yet: while any exists, a delete only marks it gone. */
 	readonly refCount: number;
+	/** The ids of the references in `refCount` (absent in rows written before: those taken then have none). */
+	readonly holds?: readonly string[];
 	/** Deleted while forks referenced it: 410 to everyone, its path blocked until the last fork goes. */
 	readonly softDeleted: boolean;
 	/**
@@ -45,7 +49,7 @@ export interface StreamMeta {
 /** The settings a create names; an existing stream with other settings is a conflict. */
 export type StreamSettings = Pick<
 	StreamMeta,
-	"contentType" | "ttlSeconds" | "expiresAt" | "forkedFrom" | "forkOffset" | "forkSubOffset"
+	"contentType" | "ttlSeconds" | "expiresAt" | "forkedFrom" | "forkOffset" | "forkSubOffset" | "hold"
 > & {
 	readonly closed: boolean;
 };
@@ -143,6 +147,7 @@ export function newStreamMeta(settings: StreamSettings, nowMs: number): StreamMe
 		forkedFrom: settings.forkedFrom,
 		forkOffset: settings.forkOffset,
 		forkSubOffset: settings.forkSubOffset,
+		hold: settings.hold,
 		refCount: 0,
 		softDeleted: false,
 	};

@@ -82,12 +82,12 @@ export async function ensureTopic(env: Env, topic: string): Promise<TopicMeta | 
 }
 
 /**
- * Gives back a fork's reference on its source stream (at `path`). The source's topic id when that ended it (deleted
- * while forked, and this was its last fork: it is to be ended too); a source no longer there holds none. Throws when
- * the source's partition fails, for the caller to try again.
+ * Gives back a fork's reference `hold` on its source stream (at `path`): once, however often it is given. The source's
+ * topic id when that ended it (deleted while forked, and this was its last fork: it is to be ended too); a source no
+ * longer there holds none. Throws when the source's partition fails, for the caller to try again.
  */
-export async function releaseReference(env: Env, path: string): Promise<string | undefined> {
-	const released = await onStream(env, streamTopic(path), async (log, meta) => log.streamReference(meta.topicId, -1));
+export async function releaseReference(env: Env, path: string, hold: string | undefined): Promise<string | undefined> {
+	const released = await onStream(env, streamTopic(path), async (log, meta) => log.streamReference(meta.topicId, -1, hold));
 	if (released.ok) return released.value.softDeleted && released.value.refCount === 0 ? released.meta?.topicId : undefined;
 	if (released.failure.kind === "log") throw ApiError.from(released.failure.error);
 }

@@ -9,11 +9,12 @@ import { createExecutionContext, runDurableObjectAlarm, runInDurableObject, wait
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../src/index.ts";
+import { PartitionLog } from "../../src/partition/partition-log.ts";
 import { ALARM_RETRIES_MAX, DS_DROP_RETRY_MS_MAX } from "../../src/shared/limits.ts";
 import { streamTopic } from "../../src/shared/stream-names.ts";
 import { topicRegistry } from "../../src/shared/stubs.ts";
 import { uniqueTopic } from "../support/names.ts";
-import { partitionStub } from "../support/stubs.ts";
+import { partitionStub, topicIdOf } from "../support/stubs.ts";
 import { failStatementOnce } from "../support/throw-once.ts";
 import { ADMIN_TOKEN, BASE, call } from "../support/worker.ts";
 
@@ -188,6 +189,66 @@ describe("the alarm's drop check of a deleted stream", { timeout: 60_000 }, () =
 			growing: true,
 			last: [true, true, true],
 			stored: true,
+		});
+	});
+});
+
+/**
+ * The next `streamReference` of `delta` on `topic`'s partition lands and its answer is then lost (`lands`: the call
+ * throws, as a dropped RPC), or it fails before anything is written (storage failing).
+ */
+async function referenceFails(topic: string, delta: 1 | -1, lands: boolean): Promise<void> {
+	const topicId = await topicIdOf(topic);
+	const original = PartitionLog.prototype.streamReference;
+	let left = 1;
+	vi.spyOn(PartitionLog.prototype, "streamReference").mockImplementation(async function (this: PartitionLog, id, d, ...rest) {
+		if (id !== topicId || d !== delta || left-- <= 0) return original.call(this, id, d, ...rest);
+		if (lands) await original.call(this, id, d, ...rest);
+		throw new Error(lands ? "the answer was lost" : STORAGE_ERROR);
+	});
+}
+
+describe("a fork's release whose answer was lost", { timeout: 30_000 }, () => {
+	it("is given again by the retry but counted once: the deleted source holds for its other fork, then goes", async () => {
+		const source = await stream("release-lost");
+		const lost = await fork(source, "lost", TEXT);
+		const other = await fork(source, "other", TEXT);
+		expect((await call("DELETE", `${DS}/${source}`)).status).toBe(204);
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		await referenceFails(streamTopic(source), -1, true);
+		const first = (await call("DELETE", `${DS}/${lost}`)).status;
+		const again = (await call("DELETE", `${DS}/${lost}`)).status;
+		// Counted twice, the release would have ended the source although `other` still holds it.
+		const whileForked = (await call("HEAD", `${DS}/${source}`)).status;
+		const otherDeleted = (await call("DELETE", `${DS}/${other}`)).status;
+		const afterLastFork = (await call("HEAD", `${DS}/${source}`)).status;
+		expect({ first, again, whileForked, otherDeleted, afterLastFork, stored: await stored(source) }).toEqual({
+			first: 503,
+			again: 404,
+			whileForked: 410,
+			otherDeleted: 204,
+			afterLastFork: 404,
+			stored: false,
+		});
+	});
+});
+
+describe("a fork whose reference on its source was taken, its answer lost", { timeout: 30_000 }, () => {
+	it("is not created, and gives the reference back: the source, deleted, then goes for good", async () => {
+		const source = await stream("take-lost");
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		await referenceFails(streamTopic(source), 1, true);
+		const forkPath = `${source}-fork`;
+		const created = await call("PUT", `${DS}/${forkPath}`, { headers: { ...TEXT, "Stream-Forked-From": `${DS}/${source}` } });
+		const forkStatus = (await call("HEAD", `${DS}/${forkPath}`)).status;
+		const sourceDeleted = (await call("DELETE", `${DS}/${source}`)).status;
+		const head = (await call("HEAD", `${DS}/${source}`)).status;
+		expect({ created: created.status, forkStatus, sourceDeleted, head, stored: await stored(source) }).toEqual({
+			created: 503,
+			forkStatus: 404,
+			sourceDeleted: 204,
+			head: 404,
+			stored: false,
 		});
 	});
 });

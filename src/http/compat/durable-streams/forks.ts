@@ -7,8 +7,10 @@
  *
  * The source counts its forks: deleting a source that forks still reference only marks it gone (410, its path
  * blocked) until the last fork is deleted (or expires), and then it goes for good, and its own source after it when
- * that one was waiting for it too. A fork gives its reference back when it ends: its partition does that (stream-side.ts
- * `end`), the edge once the fork is deleted, its alarm when that failed or no request came.
+ * that one was waiting for it too. A fork takes its reference once it exists (`holdSource`), so only a stream holds
+ * one, and gives it back when it ends: its partition does that (stream-side.ts `end`), the edge once the fork is
+ * deleted, its alarm when that failed or no request came. A reference has an id, the fork's `hold`: given back twice
+ * (a release whose answer was lost, retried), it counts once.
  */
 
 import type { StreamFailure, StreamView } from "../../../partition/stream-types.ts";
@@ -18,7 +20,7 @@ import type { EncodedRecord } from "../../../shared/record-codec.ts";
 import { streamTopic } from "../../../shared/stream-names.ts";
 import { isJsonContentType } from "../../../shared/stream-rules.ts";
 import { partitionLog } from "../../../shared/stubs.ts";
-import { onStream, releaseReference } from "../../../topic/stream-topics.ts";
+import { onStream } from "../../../topic/stream-topics.ts";
 import { type Payload, payloadRecord, payloads, truncatedRecord } from "./codec.ts";
 import { badRequest, type EdgeFailure } from "./errors.ts";
 
@@ -26,29 +28,46 @@ export type ForkOutcome =
 	| { readonly ok: true; readonly source: StreamView; readonly records: EncodedRecord[]; readonly forkOffset: number }
 	| { readonly ok: false; readonly failure: EdgeFailure };
 
+/** A fork's source refusing it: missing, deleted (gone), or its partition failing. */
+const sourceFailure = (failure: StreamFailure): EdgeFailure =>
+	failure.kind === "log" ? failure : { kind: failure.kind === "gone" ? "fork_source_gone" : "fork_source_missing" };
+
 /**
- * Takes a reference on the source (so it cannot vanish under the fork) and copies its records up to `forkOffset`
- * (its tail when null), plus `subOffset` bytes or messages of the append there. The caller releases the reference
- * if the fork is not created after all. A fork point past the source's tail (or past the append there) is a 400.
+ * Copies the source's records up to `forkOffset` (its tail when null), plus `subOffset` bytes or messages of the append
+ * there, with the source's view. A source deleted meanwhile fails the copy; the fork's reference is taken once the
+ * fork exists (`holdSource`). A fork point past the source's tail (or past the append there) is a 400.
  */
 export async function copyForFork(env: Env, sourcePath: string, forkOffset: number | null, subOffset: number): Promise<ForkOutcome> {
 	const topic = streamTopic(sourcePath);
-	const taken = await onStream(env, topic, async (log, meta) => log.streamReference(meta.topicId, 1));
-	if (!taken.ok) {
-		const { failure } = taken;
-		return {
-			ok: false,
-			failure: failure.kind === "log" ? failure : { kind: failure.kind === "gone" ? "fork_source_gone" : "fork_source_missing" },
-		};
-	}
-	const source = taken.value.view;
+	const found = await onStream(env, topic, async (log, meta) => log.streamHead(meta.topicId));
+	if (!found.ok) return { ok: false, failure: sourceFailure(found.failure) };
+	const source = found.value;
 	const copied = await copyRecords(env, topic, forkOffset ?? source.nextOffset, subOffset, isJsonContentType(source.contentType));
 	if (!copied.ok) {
-		await releaseSource(env, sourcePath);
 		if ("failure" in copied) return copied;
 		badRequest(copied.message);
 	}
 	return { ok: true, source, records: copied.records, forkOffset: forkOffset ?? source.nextOffset };
+}
+
+/**
+ * Takes the reference of the fork just made at `topic` (`hold`, which it keeps) on its source at `sourcePath`. Refused
+ * (the source deleted or failing meanwhile), the fork is deleted and ended, which gives the reference back should the
+ * take have landed unanswered: a reference is only ever held by a fork that gives it back. The refusal, or null.
+ */
+export async function holdSource(env: Env, topic: string, sourcePath: string, hold: string): Promise<EdgeFailure | null> {
+	let refused: EdgeFailure | null = { kind: "log", error: { code: "unavailable", message: "the fork's source failed; retry" } };
+	try {
+		const taken = await onStream(env, streamTopic(sourcePath), async (log, meta) => log.streamReference(meta.topicId, 1, hold));
+		refused = taken.ok ? null : sourceFailure(taken.failure);
+		return refused;
+	} finally {
+		if (refused !== null) {
+			await onStream(env, topic, async (log, meta) => log.streamDelete(meta.topicId))
+				.then((deleted) => endStream(env, deleted.meta?.topicId))
+				.catch((cause) => console.error(`stream "${topic}": ending the fork its source refused failed: ${cause}`));
+		}
+	}
 }
 
 async function copyRecords(
@@ -90,17 +109,6 @@ async function copyRecords(
 	}
 	records.push(truncatedRecord(atEnd, json, subOffset));
 	return { ok: true, records };
-}
-
-/**
- * Gives back the reference a fork not created after all took on its source, and ends a source that ended with it. A
- * release that failed leaves the source a reference no fork holds (no stream remembers it to try again): said, not
- * hidden; a source's end that failed is its alarm's to finish.
- */
-export function releaseSource(env: Env, path: string): Promise<void> {
-	return releaseReference(env, path)
-		.then((source) => endStream(env, source))
-		.catch((cause) => console.error(`releasing ${path}'s fork reference: ${cause}`));
 }
 
 /**

@@ -45,7 +45,7 @@ import { answerCors, corsOrigins, corsPolicy } from "../../middleware/cors.ts";
 import { quotas, reportFetchedBytes } from "../../middleware/quotas.ts";
 import { bodyRecord, readBodyUtf8 } from "./codec.ts";
 import { badRequest, durableStreamsDialect, failureResponse } from "./errors.ts";
-import { copyForFork, endStream, releaseSource } from "./forks.ts";
+import { copyForFork, endStream, holdSource } from "./forks.ts";
 import {
 	DEFAULT_CONTENT_TYPE,
 	formatOffset,
@@ -168,24 +168,20 @@ async function create(c: C): Promise<Response> {
 		const fork = await copyForFork(c.env, settings.forkedFrom, request.forkOffset, settings.forkSubOffset);
 		if (!fork.ok) return failureResponse(c, fork.failure);
 		if (settings.contentType !== "" && normalizeContentType(settings.contentType) !== normalizeContentType(fork.source.contentType)) {
-			await releaseSource(c.env, settings.forkedFrom);
 			return failureResponse(c, { kind: "content_type_mismatch", contentType: fork.source.contentType });
 		}
-		settings = resolveFork(settings, fork.source, fork.forkOffset);
+		settings = { ...resolveFork(settings, fork.source, fork.forkOffset), hold: crypto.randomUUID() };
 		records.push(...fork.records);
 	}
-	let result: Awaited<ReturnType<typeof createStream>> | undefined;
-	try {
-		const initial = bodyRecord(settings.contentType, request.body, true);
-		if (!initial.ok) throw ApiError.from(initial.error);
-		if (initial.value !== null) records.push(initial.value);
-		result = await createStream(c.env, topic, settings, records);
-	} finally {
-		// A fork not created gives back its reference on the source, whatever ended it (a throw too): none holds it.
-		if (settings.forkedFrom !== null && !(result?.ok && result.value.created)) await releaseSource(c.env, settings.forkedFrom);
-	}
+	const initial = bodyRecord(settings.contentType, request.body, true);
+	if (!initial.ok) throw ApiError.from(initial.error);
+	if (initial.value !== null) records.push(initial.value);
+	const result = await createStream(c.env, topic, settings, records);
 	if (!result.ok) return failureResponse(c, result.failure);
 	const { created, view } = result.value;
+	// A new fork takes its reference on its source now that it exists to give it back when it ends.
+	const refused = created && settings.hold ? await holdSource(c.env, topic, settings.forkedFrom as string, settings.hold) : null;
+	if (refused !== null) return failureResponse(c, refused);
 	c.header("Content-Type", view.contentType);
 	c.header(HEADER.nextOffset, formatOffset(view.nextOffset));
 	if (view.closed) c.header(HEADER.closed, "true");
