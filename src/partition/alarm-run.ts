@@ -27,7 +27,11 @@ export interface AlarmHost {
 	activeConfig(): TopicConfig | null;
 	/** Reads the partition's view back from SQLite, after a run's transaction rolled back; never throws (`PartitionLog.rebuild`). */
 	reload(): void;
-	/** Ends a Durable Streams stream marked deleted or expired (its topic dropped: the registry then wipes this object). */
+	/**
+	 * Ends a Durable Streams stream marked deleted or expired (its topic dropped: the registry then wipes this object). Run
+	 * only while the partition is active, so its topic id is known; a failure is logged, and its next try backs off on
+	 * its own (`StreamSide.dropDueMs`).
+	 */
 	dropStream(): Promise<unknown>;
 }
 

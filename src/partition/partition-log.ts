@@ -188,8 +188,8 @@ export class PartitionLog extends DurableObject<Env> {
 			producers: this.producers,
 			activeConfig: () => (this.#status === "active" ? this.config : null),
 			reload: () => this.#rebuild(),
-			// Its topic id is known (only a configured partition keeps a stream); a failed end backs off on its own (dropDueMs).
-			dropStream: () => this.#streams.end(env, this.#topicId as string).catch((cause) => console.error(`ending a stream: ${cause}`)),
+			dropStream: () =>
+				this.#streams.end(env, this.#topicId as string).catch((cause) => console.error(`stream ${this.#topicId}: end failed: ${cause}`)),
 		});
 		ctx.blockConcurrencyWhile(() => this.lifecycle.loadAlarm());
 	}

@@ -145,6 +145,7 @@ describe("a stream deleted while its topic's drop keeps failing, and no request 
 	it("has its topic dropped by its partition's alarm, which backs off while the drop fails (each failed end doubles the wait), logged", async () => {
 		const path = await stream("alarm-drop");
 		const topic = streamTopic(path);
+		const topicId = await topicIdOf(topic);
 		const log = await partitionStub(topic);
 		const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
 		await dropFailsOnce(topic);
@@ -156,7 +157,7 @@ describe("a stream deleted while its topic's drop keeps failing, and no request 
 		const storedAfterFirst = await stored();
 		const retryInMs = ((await runInDurableObject(log, (_, state) => state.storage.getAlarm())) ?? 0) - Date.now();
 		const second = await runDurableObjectAlarm(log);
-		const logged = errors.mock.calls.some(([line]) => String(line).startsWith("ending a stream: "));
+		const logged = errors.mock.calls.some(([line]) => String(line).startsWith(`stream ${topicId}: end failed: `));
 		expect({
 			first,
 			storedAfterFirst,
@@ -214,7 +215,7 @@ describe("a stream deleted while its topic's drop failed, its partition then res
 });
 
 describe("a read that finds its stream deleted while its topic's drop failed", { timeout: 20_000 }, () => {
-	it("answers 404 and logs a drop behind the answer that fails again, naming the stream's topic", async () => {
+	it("answers 404 and logs an end behind the answer that fails again, naming the stream's topic", async () => {
 		const path = await stream("read-drop");
 		const topic = streamTopic(path);
 		const failDrop = () =>
@@ -228,7 +229,7 @@ describe("a read that finds its stream deleted while its topic's drop failed", {
 		const read = await worker.fetch(request, env, ctx);
 		await waitOnExecutionContext(ctx);
 		const lines = errors.mock.calls.map(([line]) => String(line)).filter((line) => line.startsWith(`stream "${topic}"`));
-		expect({ status: read.status, lines }).toEqual({ status: 404, lines: [expect.stringContaining("drop failed")] });
+		expect({ status: read.status, lines }).toEqual({ status: 404, lines: [expect.stringContaining("end failed")] });
 	});
 });
 

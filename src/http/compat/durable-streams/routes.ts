@@ -255,7 +255,7 @@ function failed(c: C, topic: string, failure: Parameters<typeof failureResponse>
 	// Behind the answer, so a create at the path may come first: only the stream found ended goes (its topic id's).
 	if (failure.kind === "not_found" && failure.expired)
 		c.executionCtx.waitUntil(
-			endStream(c.env, topicId).catch((cause: unknown) => console.error(`stream "${topic}": drop failed: ${String(cause)}`)),
+			endStream(c.env, topicId).catch((cause: unknown) => console.error(`stream "${topic}": end failed: ${String(cause)}`)),
 		);
 	return failureResponse(c, failure);
 }
