@@ -65,7 +65,7 @@ export async function holdSource(env: Env, topic: string, sourcePath: string, ho
 		if (refused !== null) {
 			await onStream(env, topic, async (log, meta) => log.streamDelete(meta.topicId))
 				.then((deleted) => endStream(env, deleted.meta?.topicId))
-				.catch((cause) => console.error(`stream "${topic}": ending the fork its source refused failed: ${cause}`));
+				.catch((cause) => console.error(`stream "${topic}": end failed: ${cause}`));
 		}
 	}
 }
