@@ -217,11 +217,15 @@ export class StreamSide {
 	#live(topicId: string, nowMs: number): StreamResult<StreamMeta> {
 		const refused = this.#host.identity(topicId);
 		if (refused !== null) return logFailure(refused);
-		let meta = this.#meta();
+		const meta = this.#expired(this.#meta(), nowMs);
 		if (meta === null) return fail({ kind: "not_found" });
-		if (!meta.deleted && !meta.softDeleted && isExpired(meta, nowMs)) meta = this.#deleted(meta);
 		if (meta.deleted) return fail({ kind: "not_found", expired: true });
 		return meta.softDeleted ? fail({ kind: "gone" }) : done(meta);
+	}
+
+	/** `meta`, deleted now if its time ran out (`#deleted`). */
+	#expired(meta: StreamMeta | null, nowMs: number): StreamMeta | null {
+		return meta && !meta.deleted && !meta.softDeleted && isExpired(meta, nowMs) ? this.#deleted(meta) : meta;
 	}
 
 	#appended(meta: StreamMeta, duplicate: boolean, producerSeq: number | null): StreamAppended {
@@ -258,8 +262,8 @@ export class StreamSide {
 	}
 
 	async #end(env: Env, topicId: string): Promise<string | undefined> {
-		this.#live(topicId, Date.now());
-		const meta = this.#meta();
+		// One read of the state, on every partition's alarm run (`dropStream`), a stream's or not.
+		const meta = this.#expired(this.#meta(), Date.now());
 		if (!meta?.deleted) return;
 		try {
 			const source = meta.forkedFrom === null ? undefined : await releaseReference(env, meta.forkedFrom, meta.hold);

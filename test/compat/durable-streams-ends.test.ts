@@ -14,7 +14,7 @@ import { ALARM_RETRIES_MAX, DS_DROP_RETRY_MS_MAX } from "../../src/shared/limits
 import { streamTopic } from "../../src/shared/stream-names.ts";
 import { topicRegistry } from "../../src/shared/stubs.ts";
 import { uniqueTopic } from "../support/names.ts";
-import { partitionStub, topicIdOf } from "../support/stubs.ts";
+import { partitionStub, partitionWithOneRecord, topicIdOf } from "../support/stubs.ts";
 import { failStatementOnce } from "../support/throw-once.ts";
 import { ADMIN_TOKEN, BASE, call } from "../support/worker.ts";
 
@@ -249,6 +249,35 @@ describe("a fork whose reference on its source was taken, its answer lost", { ti
 			sourceDeleted: 204,
 			head: 404,
 			stored: false,
+		});
+	});
+});
+
+describe("a partition's alarm run", { timeout: 30_000 }, () => {
+	/** The statements on `stream_meta` the partition runs during one alarm run. */
+	async function streamStateReads(log: Log): Promise<string[]> {
+		const statements: string[] = [];
+		await runInDurableObject(log, (_, state) => {
+			const sql = state.storage.sql;
+			const exec = sql.exec;
+			sql.exec = ((query: string, ...bindings: SqlStorageValue[]) => {
+				if (/stream_meta/.test(query)) statements.push(query);
+				return exec.call(sql, query, ...bindings);
+			}) as SqlStorage["exec"];
+		});
+		expect(await runDurableObjectAlarm(log)).toBe(true);
+		return statements;
+	}
+
+	it("reads the stream's state once to end it and once to reschedule, on an ordinary topic's partition too", async () => {
+		const { stub } = await partitionWithOneRecord("alarm-reads");
+		const path = await stream("alarm-reads", TTL);
+		expect({
+			ordinary: (await streamStateReads(stub)).length,
+			stream: (await streamStateReads(await partitionStub(streamTopic(path)))).length,
+		}).toEqual({
+			ordinary: 2,
+			stream: 2,
 		});
 	});
 });
