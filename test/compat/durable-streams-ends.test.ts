@@ -3,14 +3,17 @@
  * (once, however many requests find it expired), whether a request finds it or its partition's alarm does; a stream
  * whose time ran out and that nothing touches is dropped by its partition's alarm; a reference whose release failed is
  * given back by a later alarm run; and the alarm's drop check ends: at once when the registry no longer knows the
- * topic, and backing off to `DS_DROP_RETRY_MS_MAX` while the drop keeps failing.
+ * topic, and backing off to `DS_DROP_RETRY_MS_MAX` while the drop keeps failing. A reference is counted once by its id:
+ * given back twice (an answer lost), or taken by a fork whose take's answer was lost (the fork is then ended). A
+ * partition's alarm run reads the stream's state once to end it; the edge's walk up a fork chain that stops at a failed
+ * link is finished by the links' alarms.
  */
 import { createExecutionContext, runDurableObjectAlarm, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../src/index.ts";
 import { PartitionLog } from "../../src/partition/partition-log.ts";
-import { ALARM_RETRIES_MAX, DS_DROP_RETRY_MS_MAX } from "../../src/shared/limits.ts";
+import { ALARM_RETRIES_MAX, DS_DROP_CHECK_MS, DS_DROP_RETRY_MS_MAX } from "../../src/shared/limits.ts";
 import { streamTopic } from "../../src/shared/stream-names.ts";
 import { topicRegistry } from "../../src/shared/stubs.ts";
 import { uniqueTopic } from "../support/names.ts";
@@ -278,6 +281,45 @@ describe("a partition's alarm run", { timeout: 30_000 }, () => {
 		}).toEqual({
 			ordinary: 2,
 			stream: 2,
+		});
+	});
+});
+
+describe("the edge's walk up a fork chain that stops at a failed link", { timeout: 30_000 }, () => {
+	it("is finished by the partitions' alarms, each within DS_DROP_CHECK_MS: the whole chain ends, its topics dropped", async () => {
+		const grandparent = await stream("chain-alarm");
+		const parent = await fork(grandparent, "parent", TEXT);
+		const child = await fork(parent, "child", TEXT);
+		expect((await call("DELETE", `${DS}/${grandparent}`)).status).toBe(204);
+		expect((await call("DELETE", `${DS}/${parent}`)).status).toBe(204);
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		// The parent's release of the grandparent fails, once: the walk the child's DELETE began stops at the parent.
+		await referenceFails(streamTopic(grandparent), -1, false);
+		const childDeleted = (await call("DELETE", `${DS}/${child}`)).status;
+		const stopped = { parent: await stored(parent), grandparent: await stored(grandparent) };
+		const [parentLog, grandparentLog] = [await partitionStub(streamTopic(parent)), await partitionStub(streamTopic(grandparent))];
+		const parentAlarmInMs = await alarmInMs(parentLog);
+		const parentRan = await runDurableObjectAlarm(parentLog);
+		const grandparentAlarmInMs = await alarmInMs(grandparentLog);
+		const grandparentRan = await runDurableObjectAlarm(grandparentLog);
+		const kept = [];
+		for (const path of [grandparent, parent, child]) if (await stored(path)) kept.push(path);
+		expect({
+			childDeleted,
+			stopped,
+			parentAlarmDue: parentAlarmInMs <= DS_DROP_CHECK_MS,
+			parentRan,
+			grandparentAlarmDue: grandparentAlarmInMs <= DS_DROP_CHECK_MS,
+			grandparentRan,
+			kept,
+		}).toEqual({
+			childDeleted: 503,
+			stopped: { parent: true, grandparent: true },
+			parentAlarmDue: true,
+			parentRan: true,
+			grandparentAlarmDue: true,
+			grandparentRan: true,
+			kept: [],
 		});
 	});
 });
