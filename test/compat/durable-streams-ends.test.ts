@@ -323,3 +323,34 @@ describe("the edge's walk up a fork chain that stops at a failed link", { timeou
 		});
 	});
 });
+
+describe("a stream with a sliding TTL that is read", { timeout: 60_000 }, () => {
+	it("runs its partition's alarm at most once per TTL period while read, and once more to end it", async () => {
+		const ttlMs = 60_000;
+		const path = await stream("sliding", { ...TEXT, "Stream-TTL": String(ttlMs / 1000) });
+		const log = await partitionStub(streamTopic(path));
+		let now = Date.now();
+		vi.spyOn(Date, "now").mockImplementation(() => now);
+		// Four minutes read every 30 s, then none: the clock goes on by a quarter of the TTL a step, the alarm run when due.
+		const readMs = 4 * ttlMs;
+		const runsAt: number[] = [];
+		const start = now;
+		for (let step = 1; step <= 32; step++) {
+			now += ttlMs / 4;
+			if (now - start <= readMs && step % 2 === 0) expect((await call("GET", `${DS}/${path}?offset=-1`)).status).toBe(200);
+			const alarm = await runInDurableObject(log, (_, state) => state.storage.getAlarm());
+			if (alarm !== null && alarm <= now && (await runDurableObjectAlarm(log))) runsAt.push(now - start);
+		}
+		vi.mocked(Date.now).mockRestore();
+		// Each run while read finds the stream live and sets the alarm for its new expiry; moving the alarm on each read
+		// instead would cost every read a reschedule, and a stream kept alive is read at least once a TTL period.
+		expect(
+			{
+				ended: !(await stored(path)),
+				atMostOnePerPeriod: runsAt.length <= readMs / ttlMs + 1,
+				endedAfterTtl: (runsAt.at(-1) ?? 0) > readMs + ttlMs,
+			},
+			`alarm runs at ${runsAt.join(", ")} ms`,
+		).toEqual({ ended: true, atMostOnePerPeriod: true, endedAfterTtl: true });
+	});
+});
