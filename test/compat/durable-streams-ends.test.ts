@@ -354,3 +354,30 @@ describe("a stream with a sliding TTL that is read", { timeout: 60_000 }, () => 
 		).toEqual({ ended: true, atMostOnePerPeriod: true, endedAfterTtl: true });
 	});
 });
+
+describe("a fork and its source stored before references had ids", { timeout: 30_000 }, () => {
+	it("still counts the fork: the source deleted holds for it, and goes once it is deleted", async () => {
+		const source = await stream("before-ids");
+		const forked = await fork(source, "fork", TEXT);
+		// Their rows as the code before wrote them: no `hold` on the fork, no `holds` on the source.
+		for (const [path, field] of [
+			[forked, "$.hold"],
+			[source, "$.holds"],
+		] as const) {
+			await runInDurableObject(await partitionStub(streamTopic(path)), (_, state) => {
+				state.storage.sql.exec("UPDATE stream_meta SET meta = json_remove(meta, ?) WHERE id = 1", field);
+			});
+		}
+		const sourceDeleted = (await call("DELETE", `${DS}/${source}`)).status;
+		const whileForked = (await call("HEAD", `${DS}/${source}`)).status;
+		const forkDeleted = (await call("DELETE", `${DS}/${forked}`)).status;
+		const afterFork = (await call("HEAD", `${DS}/${source}`)).status;
+		expect({ sourceDeleted, whileForked, forkDeleted, afterFork, stored: await stored(source) }).toEqual({
+			sourceDeleted: 204,
+			whileForked: 410,
+			forkDeleted: 204,
+			afterFork: 404,
+			stored: false,
+		});
+	});
+});
