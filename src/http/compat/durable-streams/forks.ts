@@ -56,7 +56,8 @@ export async function copyForFork(env: Env, sourcePath: string, forkOffset: numb
  * take have landed unanswered: a reference is only ever held by a fork that gives it back. The refusal, or null.
  */
 export async function holdSource(env: Env, topic: string, sourcePath: string, hold: string): Promise<EdgeFailure | null> {
-	let refused: EdgeFailure | null = { kind: "log", error: { code: "unavailable", message: "the fork's source failed; retry" } };
+	// Refused until the source answers: a take that throws ends the fork too, and its error goes on up unchanged.
+	let refused: EdgeFailure | null = { kind: "fork_source_missing" };
 	try {
 		const taken = await onStream(env, streamTopic(sourcePath), async (log, meta) => log.streamReference(meta.topicId, 1, hold));
 		refused = taken.ok ? null : sourceFailure(taken.failure);
