@@ -128,9 +128,11 @@ class KafkaConnection {
 		const peer = `${socket.remoteAddress}:${socket.remotePort}`;
 		/** @param {string} message */
 		this.log = (message) => options.log(`[${peer}] ${message}`);
+		/** Aborted when the connection ends: its requests' quota waits end with it (`Tributary.withSignal`). */
+		this.ended = new AbortController();
 		/** @type {Session} */
 		this.session = {
-			tributary: options.tributary,
+			tributary: options.tributary.withSignal(this.ended.signal),
 			saslMechanism: null,
 			closeAfterResponse: false,
 			rawSaslNext: false,
@@ -146,6 +148,7 @@ class KafkaConnection {
 		socket.on("error", () => this.close(null));
 		socket.on("close", () => {
 			this.closed = true;
+			this.ended.abort();
 			this.session.readAhead.close();
 		});
 	}

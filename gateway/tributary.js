@@ -59,19 +59,41 @@ const RESPONSE_ENCODING = "identity";
 /** @param {Buffer[]} chunks */
 const joined = (chunks) => (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * Resolves true after `ms`, or false at once when one of `signals` aborts (or has), its timer then cleared.
+ * @param {number} ms @param {AbortSignal[]} signals
+ * @returns {Promise<boolean>}
+ */
+function waited(ms, signals) {
+	return new Promise((resolve) => {
+		if (signals.some((signal) => signal.aborted)) return resolve(false);
+		/** @param {boolean} full */
+		const end = (full) => {
+			clearTimeout(timer);
+			for (const signal of signals) signal.removeEventListener("abort", stop);
+			resolve(full);
+		};
+		const stop = () => end(false);
+		const timer = setTimeout(() => end(true), ms);
+		for (const signal of signals) signal.addEventListener("abort", stop, { once: true });
+	});
+}
 
 /**
  * `send` until it is not answered 429, the key being over its quota: waits as Tributary asks and sends again (a 429
- * wrote nothing), as a Kafka broker throttles a client by delaying its responses rather than failing them.
- * @param {() => Promise<Answer>} send
+ * wrote nothing), as a Kafka broker throttles a client by delaying its responses rather than failing them. The wait
+ * ends, and nothing more is sent, once one of `signals` aborts (the Kafka connection ended) or at `deadlineAt` (the
+ * Kafka request's own timeout, as epoch ms): no client would read what that send answered. The 429 is then the answer.
+ * @param {() => Promise<Answer>} send @param {(AbortSignal | undefined)[]} signals @param {number} [deadlineAt]
  */
-async function throttled(send) {
+async function throttled(send, signals, deadlineAt = Number.POSITIVE_INFINITY) {
 	for (let attempt = 1; ; attempt++) {
 		const answer = await send();
 		const waitMs = answer.status === 429 ? (answer.body?.error?.retry_after_ms ?? QUOTA_WAIT_MS_MAX) : 0;
 		if (answer.status !== 429 || attempt >= QUOTA_ATTEMPTS_MAX || waitMs > QUOTA_WAIT_MS_MAX) return answer;
-		await sleep(waitMs);
+		const leftMs = deadlineAt - Date.now();
+		const ending = signals.filter((signal) => signal !== undefined);
+		if (!(await waited(Math.min(waitMs, leftMs), ending)) || leftMs <= waitMs) return answer;
 	}
 }
 
@@ -79,7 +101,8 @@ async function throttled(send) {
  * @typedef {{ status: number, body: any }} Answer
  * @typedef {{ authorization: string | null }} Credentials
  * @typedef {{ signal?: AbortSignal, waitMs?: number, parse?: (chunks: Buffer[]) => unknown }} CallOptions `parse`: how
- *   a 200's body, as received in chunks, becomes its JSON value (JSON.parse of its text by default)
+ *   a 200's body, as received in chunks, becomes its JSON value (JSON.parse of its text by default); `signal` ends the
+ *   call (its exchange, or its quota wait)
  */
 
 /** `Authorization` for a key id and secret (HTTP Basic), or for the admin token (Bearer). */
@@ -113,8 +136,9 @@ export class Tributary {
 	 * @param {Pool} [pool] the keep-alive connections to the Worker, shared by every connection's view
 	 * @param {(message: string) => void} [log] the gateway's log, where every 5xx answer goes
 	 * @param {Map<string, ProduceChannel>} [channels] the produce channels, by credentials and topic, shared likewise
+	 * @param {AbortSignal} [signal] aborted when the Kafka connection this view serves ends (`withSignal`)
 	 */
-	constructor(baseUrl, credentials, pool, log = () => {}, channels = new Map()) {
+	constructor(baseUrl, credentials, pool, log = () => {}, channels = new Map(), signal = undefined) {
 		this.baseUrl = baseUrl.replace(/\/+$/, "");
 		this.credentials = credentials;
 		this.log = log;
@@ -124,11 +148,20 @@ export class Tributary {
 		// behind it, and cancelling one closes its connection only.
 		this.pool = pool ?? new Pool(url.origin, { pipelining: 1 });
 		this.channels = channels;
+		this.signal = signal;
 	}
 
-	/** @param {Credentials} credentials */
+	/** This view with other credentials (a SASL login's), ended by the same signal. @param {Credentials} credentials */
 	as(credentials) {
-		return new Tributary(this.baseUrl, credentials, this.pool, this.log, this.channels);
+		return new Tributary(this.baseUrl, credentials, this.pool, this.log, this.channels, this.signal);
+	}
+
+	/**
+	 * This view for one Kafka connection: `signal`, aborted when the connection ends, ends every quota wait of its
+	 * calls, so a request no client waits for any more is not sent again. @param {AbortSignal} signal
+	 */
+	withSignal(signal) {
+		return new Tributary(this.baseUrl, this.credentials, this.pool, this.log, this.channels, signal);
 	}
 
 	/** Closes the pooled connections to the Worker, and the produce channels. */
@@ -142,7 +175,7 @@ export class Tributary {
 	 * @returns {Promise<Answer>}
 	 */
 	call(method, path, body, options = {}) {
-		return throttled(() => this.once(method, path, body, options));
+		return throttled(() => this.once(method, path, body, options), [this.signal, options.signal]);
 	}
 
 	/**
@@ -150,13 +183,14 @@ export class Tributary {
 	 * (gateway/produce-channel.js), or a `POST …/records` when the body is larger than a message may be. A 200 answer's
 	 * `offsets` hold the first position only (`produceAnswer`).
 	 * @param {string} topic @param {number} partition the one the body names @param {Buffer} body a produce request,
-	 *   already JSON as UTF-8
+	 *   already JSON as UTF-8 @param {number} [deadlineAt] the Produce's own timeout (epoch ms), which ends a quota wait
 	 * @returns {Promise<Answer>}
 	 */
-	produce(topic, partition, body) {
+	produce(topic, partition, body, deadlineAt) {
 		const path = `/v1/topics/${encodeURIComponent(topic)}/records`;
-		if (body.length > CHANNEL_MESSAGE_BYTES_MAX) return this.call("POST", path, body, { parse: produceAnswer });
-		return throttled(() => this.channel(path, partition).send(body));
+		if (body.length > CHANNEL_MESSAGE_BYTES_MAX)
+			return throttled(() => this.once("POST", path, body, { parse: produceAnswer }), [this.signal], deadlineAt);
+		return throttled(() => this.channel(path, partition).send(body), [this.signal], deadlineAt);
 	}
 
 	/**

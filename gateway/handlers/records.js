@@ -67,8 +67,9 @@ function batchRefusal(batch, topicPartition) {
  * with INVALID_RECORD before writing any), as one Tributary produce request, so the share is written whole or not at
  * all.
  * @param {RequestContext} ctx @param {string} topic @param {number} partition @param {Buffer | null} bytes
+ * @param {number} deadlineAt the Produce's timeout, as epoch ms: a quota wait ends there
  */
-async function producePartition(ctx, topic, partition, bytes) {
+async function producePartition(ctx, topic, partition, bytes, deadlineAt) {
 	const fail = (errorCode, message) => ({ index: partition, errorCode, baseOffset: -1, errorMessage: message });
 	// Kafka's ProduceRequest.validateRecords: INVALID_RECORD, which clients do not retry (CORRUPT_MESSAGE they would).
 	if (bytes === null || bytes.length === 0)
@@ -114,7 +115,7 @@ async function producePartition(ctx, topic, partition, bytes) {
 	}
 	// Asked beside the produce, not after it: the list is usually fresh (clients ask Metadata first), and never waited for twice.
 	const appendTimed = ctx.session.topicList.appendTimed(ctx.tributary, topic);
-	const answer = await ctx.tributary.produce(topic, partition, body);
+	const answer = await ctx.tributary.produce(topic, partition, body, deadlineAt);
 	const errorCode = recordsError(answer);
 	if (errorCode !== KAFKA.NONE) return fail(errorCode, errorMessage(answer));
 	const [first] = answer.body.offsets;
@@ -146,11 +147,13 @@ export async function produce(request, ctx) {
 	}
 	// Kafka's ReplicaManager answers an acks other than -1, 0 or 1 with INVALID_REQUIRED_ACKS and appends nothing.
 	if (!VALID_ACKS.has(request.acks)) return refuseProduce(request, { errorCode: KAFKA.INVALID_REQUIRED_ACKS, errorMessage: null });
+	// A broker answers within timeout_ms: a partition still over its quota then is answered so, not sent again.
+	const deadlineAt = request.timeoutMs > 0 ? Date.now() + request.timeoutMs : Number.POSITIVE_INFINITY;
 	const partitions = await mapGroupsAtMost(
 		request.topicData,
 		(t) => t.partitionData,
 		WORKER_REQUESTS_AT_ONCE_MAX,
-		(p, t) => producePartition(ctx, t.name, p.index, p.records),
+		(p, t) => producePartition(ctx, t.name, p.index, p.records, deadlineAt),
 	);
 	const responses = request.topicData.map((t, i) => ({ name: t.name, partitionResponses: partitions[i] }));
 	// acks=0: Kafka sends no response at all; the client does not read one.
