@@ -129,7 +129,8 @@ export class Http {
 
 	/**
 	 * Opens a streaming GET: resolves with the response once its headers are in (an error status is thrown as
-	 * the API's error). The timeout covers the headers only; `signal` ends the body.
+	 * the API's error). The timeout covers the headers only; `signal` ends the body. The listener on `signal` goes once
+	 * the request settles (its body read to the end or cancelled, or the open thrown), so one signal may serve many.
 	 */
 	async open(
 		path: string,
@@ -138,18 +139,22 @@ export class Http {
 		const headers = { ...this.#baseHeaders, ...options.headers };
 		const connect = new AbortController();
 		const timeout = setTimeout(() => connect.abort(new DOMException("no answer", "TimeoutError")), this.#timeoutMs);
-		options.signal.addEventListener("abort", () => connect.abort(options.signal.reason), { once: true });
+		const abort = () => connect.abort(options.signal.reason);
+		options.signal.addEventListener("abort", abort, { once: true });
+		const settled = () => options.signal.removeEventListener("abort", abort);
 		let response: Response;
 		try {
 			response = await this.#fetch(new Request(this.#url(path, options.query), { headers, signal: connect.signal }));
 		} catch (cause) {
+			settled();
 			const timedOut = cause instanceof Error && cause.name === "TimeoutError";
 			throw new TributaryError(timedOut ? "timeout" : "network_error", `GET ${path}: ${describe(cause)}`, { retriable: true, cause });
 		} finally {
 			clearTimeout(timeout);
 		}
-		if (!response.ok || response.body === null) throw answerError(response, await response.text());
-		return response;
+		if (!response.ok || response.body === null) throw answerError(response, await response.text().finally(settled));
+		const { status, statusText, headers: answered } = response;
+		return new Response(untilEnd(response.body, settled), { status, statusText, headers: answered });
 	}
 
 	/**
@@ -223,6 +228,29 @@ export class Http {
 		const search = params.toString();
 		return `${this.baseUrl}${path}${search === "" ? "" : `?${search}`}`;
 	}
+}
+
+/** `body` as it is, calling `onEnd` once it ends: read to its end, failed, or cancelled. */
+function untilEnd(body: ReadableStream<Uint8Array>, onEnd: () => void): ReadableStream<Uint8Array> {
+	const reader = body.getReader();
+	return new ReadableStream<Uint8Array>({
+		async pull(controller) {
+			try {
+				const { done, value } = await reader.read();
+				if (done) {
+					onEnd();
+					controller.close();
+				} else controller.enqueue(value);
+			} catch (error) {
+				onEnd();
+				controller.error(error);
+			}
+		},
+		cancel(reason) {
+			onEnd();
+			return reader.cancel(reason);
+		},
+	});
 }
 
 /** The error an answer carries, with its `Retry-After` (as `retry_after_ms`) among the details. */

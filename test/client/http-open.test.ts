@@ -1,0 +1,69 @@
+/**
+ * The SDK's streaming GET (`Http.open`, under `client.stream`) on a caller's signal that outlives it: one
+ * AbortController over many requests, as `RequestOptions.signal` invites. Each open listens on the signal until its
+ * request settles (its body read to the end or cancelled, its open refused or failed), so a long-lived signal does not
+ * collect a listener per request; while its body is read, the signal still ends it.
+ */
+
+import { expect, it } from "vitest";
+import { Http } from "../../client/http.ts";
+import { TributaryError } from "../../client/index.ts";
+import { BASE } from "../support/worker.ts";
+
+/** The abort listeners `signal` holds: added, not yet removed (one fired `once` is removed by the caller's abort). */
+function abortListeners(signal: AbortSignal): Set<unknown> {
+	const held = new Set<unknown>();
+	const add = signal.addEventListener.bind(signal);
+	const remove = signal.removeEventListener.bind(signal);
+	signal.addEventListener = ((type: string, listener: EventListener, options?: Parameters<AbortSignal["addEventListener"]>[2]) => {
+		if (type === "abort") held.add(listener);
+		add(type, listener, options);
+	}) as typeof signal.addEventListener;
+	signal.removeEventListener = ((type: string, listener: EventListener, options?: Parameters<AbortSignal["removeEventListener"]>[2]) => {
+		if (type === "abort") held.delete(listener);
+		remove(type, listener, options);
+	}) as typeof signal.removeEventListener;
+	return held;
+}
+
+const EVENT = "id: 0\ndata: {}\n\n";
+
+it("opens on one signal, each read to its end, cancelled, refused or failed, leave no listener on it", async () => {
+	const fetcher = async (request: Request): Promise<Response> => {
+		const path = new URL(request.url).pathname;
+		if (path === "/refused") return Response.json({ error: { code: "topic_not_found", message: "no topic" } }, { status: 404 });
+		if (path === "/failed") throw new TypeError("fetch failed");
+		return new Response(EVENT, { headers: { "Content-Type": "text/event-stream" } });
+	};
+	const http = new Http({ url: BASE, token: "t", fetch: fetcher, retries: 0 });
+	const caller = new AbortController();
+	const held = abortListeners(caller.signal);
+	const open = (path: string) => http.open(path, { headers: {}, signal: caller.signal });
+	for (let i = 0; i < 10; i++) {
+		expect(await (await open("/read")).text()).toBe(EVENT);
+		await (await open("/cancelled")).body?.cancel();
+		await expect(open("/refused")).rejects.toMatchObject({ code: "topic_not_found", status: 404 });
+		await expect(open("/failed")).rejects.toBeInstanceOf(TributaryError);
+	}
+	expect(held.size, "listeners left on the caller's signal after 40 opens").toBe(0);
+});
+
+it("a body being read when the caller's signal aborts ends, its read rejected", async () => {
+	const fetcher = async (request: Request): Promise<Response> => {
+		const body = new ReadableStream<Uint8Array>({
+			start(controller) {
+				controller.enqueue(new TextEncoder().encode(EVENT));
+				request.signal.addEventListener("abort", () => controller.error(request.signal.reason), { once: true });
+			},
+		});
+		return new Response(body, { headers: { "Content-Type": "text/event-stream" } });
+	};
+	const http = new Http({ url: BASE, token: "t", fetch: fetcher, retries: 0 });
+	const caller = new AbortController();
+	const response = await http.open("/live", { headers: {}, signal: caller.signal });
+	const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+	expect((await reader.read()).done).toBe(false);
+	const next = reader.read();
+	caller.abort(new Error("the caller is done"));
+	await expect(next).rejects.toThrow("the caller is done");
+});
