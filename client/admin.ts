@@ -129,8 +129,8 @@ export class Topics {
 	 * asked (`unlikeAsked`: no config set that the call did not give), answered as created, and thrown otherwise, saying
 	 * how it differs. A create answered 2xx with a body that cannot be read (or none) made the topic, as its status says:
 	 * the topic is read back and answered if as asked; else (gone since, or not as asked) the unreadable answer is thrown.
-	 * `signal` ends its retries and read-backs once aborted (a deadline): it then throws what it met so far, as spent
-	 * retries do (`RequestOptions.signal`), with no timer of its own left pending.
+	 * `signal` ends its retries and read-backs once aborted (a deadline), a try under way cut off (`aborted`): it then
+	 * throws what it met so far, as spent retries do (`RequestOptions.signal`), with no timer of its own left pending.
 	 * @example await client.topics.create({ name: "orders", partitions: 3, config: { "retention.ms": 86_400_000 } })
 	 */
 	async create(topic: TopicToCreate, options: { readonly signal?: AbortSignal } = {}): Promise<TopicSummary> {

@@ -8,6 +8,8 @@
 export type ClientErrorCode =
 	| "network_error"
 	| "timeout"
+	/** The caller's signal (`RequestOptions.signal`) cut off a try under way: no answer, its outcome unknown. */
+	| "aborted"
 	| "invalid_argument"
 	| "closed"
 	| "unexpected_response"

@@ -89,9 +89,10 @@ export interface RequestOptions {
 	 */
 	readonly refusesRepeat?: string;
 	/**
-	 * Ends the retries once aborted (a caller's deadline): no try is sent after it, a backoff wait under way ends at once
-	 * (its timer cleared, nothing left pending), and the request throws what spent retries would (`givenUp`); a try
-	 * under way goes on, and its failure ends the request so. Aborted before the first try, it throws the signal's reason.
+	 * Ends the request once aborted (a caller's deadline): no try is sent after it, a backoff wait under way ends at once
+	 * (its timer cleared, nothing left pending), a try under way is cut off (its failure `aborted`, status 0: no answer,
+	 * its outcome unknown), and the request throws what spent retries would (`givenUp`). A try whose answer came ends
+	 * the request with that answer. Aborted before the first try, it throws the signal's reason.
 	 */
 	readonly signal?: AbortSignal;
 }
@@ -199,16 +200,24 @@ export class Http {
 		const body = options.rawBody ?? (options.body === undefined ? undefined : this.json.stringify(options.body));
 		if (body !== undefined) headers["Content-Type"] = "application/json";
 		const timeoutMs = this.#timeoutMs + (options.waitMs ?? 0);
+		const ends = tryEnds(timeoutMs, options.signal);
 		let response: Response;
 		let text: string;
 		try {
-			const request = new Request(this.#url(path, options.query), { method, headers, body, signal: AbortSignal.timeout(timeoutMs) });
+			const request = new Request(this.#url(path, options.query), { method, headers, body, signal: ends.signal });
 			response = await this.#fetch(request);
 			text = await response.text();
 		} catch (cause) {
+			const caller = options.signal;
+			if (caller?.aborted) {
+				const message = `${method} ${path}: cut off by the caller's signal, its outcome unknown: ${describe(caller.reason)}`;
+				return new TributaryError("aborted", message, { retriable: true, cause });
+			}
 			const timedOut = cause instanceof Error && (cause.name === "TimeoutError" || cause.name === "AbortError");
 			const message = timedOut ? `${method} ${path}: no answer within ${timeoutMs} ms` : `${method} ${path}: ${describe(cause)}`;
 			return new TributaryError(timedOut ? "timeout" : "network_error", message, { retriable: true, cause });
+		} finally {
+			ends.release();
 		}
 		if (response.ok) {
 			options.onHeaders?.(response.headers);
@@ -228,6 +237,29 @@ export class Http {
 		const search = params.toString();
 		return `${this.baseUrl}${path}${search === "" ? "" : `?${search}`}`;
 	}
+}
+
+const NOTHING_TO_RELEASE = (): void => {};
+
+/**
+ * A try's signal: aborted at `timeoutMs`, or when `caller` aborts. `release` takes its listener off `caller` once the
+ * try is over, as one caller's signal may serve many requests.
+ */
+function tryEnds(timeoutMs: number, caller: AbortSignal | undefined): { signal: AbortSignal; release: () => void } {
+	const timeout = AbortSignal.timeout(timeoutMs);
+	if (caller === undefined) return { signal: timeout, release: NOTHING_TO_RELEASE };
+	const either = new AbortController();
+	const fromCaller = () => either.abort(caller.reason);
+	const fromTimeout = () => either.abort(timeout.reason);
+	caller.addEventListener("abort", fromCaller, { once: true });
+	timeout.addEventListener("abort", fromTimeout, { once: true });
+	return {
+		signal: either.signal,
+		release: () => {
+			caller.removeEventListener("abort", fromCaller);
+			timeout.removeEventListener("abort", fromTimeout);
+		},
+	};
 }
 
 /** `body` as it is, calling `onEnd` once it ends: read to its end, failed, or cancelled. */

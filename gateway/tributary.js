@@ -362,14 +362,15 @@ export class Tributary {
 	 * bounded (`CREATE_TOPIC_RETRIES`): the Kafka client waits for the answer. A failure is answered as the Worker's
 	 * error; none at all, or a 2xx one that cannot be read whose topic the SDK could not read back as asked (an outcome
 	 * unknown), rejects, as `call` does, unless `timeoutMs` is given (CreateTopics' `timeout_ms`): then the create is
-	 * bounded by it, as a broker's, and answers null once it has passed or the outcome is unknown (no try sent after it;
-	 * one under way goes on, its outcome unknown).
+	 * bounded by it, as a broker's, and answers null once it has passed or the outcome is unknown (no try sent after it,
+	 * one under way cut off: its outcome unknown).
 	 * @param {{ name: string, partitions?: number, config?: Record<string, string> }} body @param {number} [timeoutMs]
 	 * @returns {Promise<Answer | null>}
 	 */
 	async createTopic(body, timeoutMs) {
 		const bounded = timeoutMs !== undefined && timeoutMs > 0;
-		// Aborted at the deadline: the SDK's retries end with it, their backoff timers cleared (no try after it).
+		// Aborted at the deadline: the SDK's retries end with it, their backoff timers cleared (no try after it), and a try
+		// under way is cut off, as it would run on up to HTTP_TIMEOUT_MS for an answer no one reads.
 		const deadline = new AbortController();
 		/** @type {ReturnType<typeof setTimeout> | undefined} */
 		let timer;

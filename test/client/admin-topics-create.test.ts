@@ -188,6 +188,26 @@ describe("SDK topics.create after a try that may have landed", () => {
 		expect(tries, "no try after the abort").toBe(1);
 	});
 
+	it("aborted while a try waits for its answer: that try is cut off, thrown as `aborted` (status 0: its outcome unknown), no try after it", async () => {
+		const deadline = new AbortController();
+		let tries = 0;
+		// As fetch does: no answer, until the request's signal aborts it.
+		const fetcher = (request: Request): Promise<Response> =>
+			new Promise((_resolve, reject) => {
+				tries++;
+				request.signal.addEventListener("abort", () => reject(request.signal.reason), { once: true });
+				queueMicrotask(() => deadline.abort(new Error("past the caller's deadline")));
+			});
+		const client = new Tributary({ url: BASE, token: ADMIN_TOKEN, fetch: fetcher, retries: 3, requestTimeoutMs: 2_000 });
+		const outcome = await client.topics
+			.create({ name: uniqueTopic("create-abort-wait") }, { signal: deadline.signal })
+			.catch((e: unknown) => e);
+		expect(outcome).toBeInstanceOf(TributaryError);
+		expect(outcome).toMatchObject({ code: "aborted", status: 0 });
+		expect((outcome as TributaryError).message).toContain("past the caller's deadline");
+		expect(tries, "no try after the abort").toBe(1);
+	});
+
 	it("aborted while its unreadable 201 is read back: no read after the abort, the unreadable answer thrown", async () => {
 		const deadline = new AbortController();
 		const sent: string[] = [];

@@ -77,3 +77,38 @@ test("CreateTopics of two topics, one whose creates all go unanswered: the other
 		client.close();
 	}
 });
+
+/** Every create is held unanswered; `createsEnded` resolves when the gateway ends one (closes its connection). */
+let createEnded = () => {};
+const createsEnded = new Promise((resolve) => {
+	createEnded = () => resolve(undefined);
+});
+const hanging = createServer((req) => {
+	req.resume();
+	req.socket.once("close", () => createEnded());
+});
+const hangingGateway = gatewayOver(hanging);
+
+/** Longer than the abort takes, far shorter than the gateway's HTTP_TIMEOUT_MS (30 s), which ended the try before. */
+const CUT_OFF_WITHIN_MS = 10_000;
+
+test("CreateTopics with timeoutMs 500 whose create is never answered: the try under way is cut off at the deadline, its topic REQUEST_TIMED_OUT (outcome unknown)", async () => {
+	const client = await connectClient(hangingGateway.port, "create-cut-off");
+	try {
+		const answer = await client.send("CreateTopics", 7, {
+			topics: [{ name: "held", numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }],
+			timeoutMs: 500,
+			validateOnly: false,
+		});
+		const [topic] = answer.topics;
+		assert.equal(topic.errorCode, KAFKA.REQUEST_TIMED_OUT);
+		assert.match(topic.errorMessage, /its outcome is unknown \(the topic may exist\)/);
+		const cut = await Promise.race([createsEnded.then(() => true), delay(CUT_OFF_WITHIN_MS).then(() => false)]);
+		assert.ok(cut, `the create still under way ${CUT_OFF_WITHIN_MS} ms after its answer`);
+	} finally {
+		client.close();
+	}
+});
+
+/** @param {number} ms */
+const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms).unref());
