@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Kafka, logLevel } from "kafkajs";
-import { kafkaE2eSetup } from "./lib/kafka.mjs";
+import { CREATE_TOPICS_TIMEOUT_MS, kafkaE2eSetup } from "./lib/kafka.mjs";
 
 const setup = kafkaE2eSetup("kafka-admin");
 const { track } = setup;
@@ -61,7 +61,8 @@ test("kafkajs replicaAssignment (createTopics) and assignments (createPartitions
 	const client = admin();
 	await client.connect();
 	const onNode0 = (/** @type {number} */ partition) => ({ partition, replicas: [0] });
-	assert.equal(await client.createTopics({ topics: [{ topic: "placed", replicaAssignment: [onNode0(0), onNode0(1)] }] }), true);
+	const placed = { topic: "placed", replicaAssignment: [onNode0(0), onNode0(1)] };
+	assert.equal(await client.createTopics({ timeout: CREATE_TOPICS_TIMEOUT_MS, topics: [placed] }), true);
 	assert.equal(await partitionCount("placed"), 2);
 	await client.createPartitions({ topicPartitions: [{ topic: "placed", count: 4, assignments: [[0], [0]] }] });
 	assert.equal(await partitionCount("placed"), 4);

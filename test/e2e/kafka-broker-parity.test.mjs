@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import kafkajs from "kafkajs";
-import { exchange, kafkaE2eSetup, kcat, kcatReadAll } from "./lib/kafka.mjs";
+import { CREATE_TOPICS_TIMEOUT_MS, exchange, kafkaE2eSetup, kcat, kcatReadAll } from "./lib/kafka.mjs";
 
 const { Kafka, logLevel } = kafkajs;
 const setup = kafkaE2eSetup("kafka-broker-parity");
@@ -222,7 +222,8 @@ test("kafkajs createTopics with Kafka's replica configs: min.insync.replicas 2 i
 			{ name: "retention.ms", value: "3600000" },
 		],
 	});
-	assert.equal(await admin.createTopics({ topics: [topic("parity-replicated", "2")], waitForLeaders: false }), true);
+	const replicated = { topics: [topic("parity-replicated", "2")], waitForLeaders: false, timeout: CREATE_TOPICS_TIMEOUT_MS };
+	assert.equal(await admin.createTopics(replicated), true);
 	const described = await setup.api.describeTopic("parity-replicated");
 	assert.equal(described.config["retention.ms"], 3_600_000);
 	assert.equal(described.config["min.insync.replicas"], undefined, "taken as set, never stored");

@@ -15,7 +15,16 @@ import { Kafka, logLevel } from "kafkajs";
 import SnappyCodec from "kafkajs-snappy";
 import { FETCH_WAIT_MS_MAX } from "../../gateway/limits.js";
 import { waitUntil } from "../../scripts/lib/index.mjs";
-import { kafkaE2eSetup, kcat, kcatReadAll, kcatSasl, REQUEST_CORRELATION_ID, rawExchange, requestFrame } from "./lib/kafka.mjs";
+import {
+	CREATE_TOPICS_TIMEOUT_MS,
+	kafkaE2eSetup,
+	kcat,
+	kcatReadAll,
+	kcatSasl,
+	REQUEST_CORRELATION_ID,
+	rawExchange,
+	requestFrame,
+} from "./lib/kafka.mjs";
 
 const setup = kafkaE2eSetup("kafka-gateway");
 const { token, track } = setup;
@@ -51,6 +60,7 @@ test("kafkajs admin: CreateTopics, DescribeConfigs and DeleteTopics act on Tribu
 	const admin = track(kafka().admin());
 	await admin.connect();
 	const created = await admin.createTopics({
+		timeout: CREATE_TOPICS_TIMEOUT_MS,
 		topics: [
 			{
 				topic: "admin-made",
@@ -70,7 +80,7 @@ test("kafkajs admin: CreateTopics, DescribeConfigs and DeleteTopics act on Tribu
 	assert.equal(described.config["remote.storage.enable"], true);
 	assert.equal(described.config["local.retention.ms"], 60000);
 	// TOPIC_ALREADY_EXISTS: kafkajs answers false rather than throwing.
-	assert.equal(await admin.createTopics({ topics: [{ topic: "admin-made" }] }), false);
+	assert.equal(await admin.createTopics({ timeout: CREATE_TOPICS_TIMEOUT_MS, topics: [{ topic: "admin-made" }] }), false);
 	const { resources } = await admin.describeConfigs({
 		resources: [{ type: 2, name: "admin-made", configNames: ["retention.ms", "remote.storage.enable"] }],
 		includeSynonyms: false,

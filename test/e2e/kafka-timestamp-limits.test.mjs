@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Kafka, logLevel } from "kafkajs";
-import { kafkaE2eSetup } from "./lib/kafka.mjs";
+import { CREATE_TOPICS_TIMEOUT_MS, kafkaE2eSetup } from "./lib/kafka.mjs";
 
 const setup = kafkaE2eSetup("kafka-timestamp-limits");
 
@@ -57,6 +57,7 @@ test("kafkajs: Kafka's Long.MAX_VALUE for the limits (its describe's 'no limit')
 	await admin.connect();
 	const topic = "long-max";
 	const created = await admin.createTopics({
+		timeout: CREATE_TOPICS_TIMEOUT_MS,
 		topics: [{ topic, numPartitions: 1, configEntries: names.map((name) => ({ name, value: LONG_MAX })) }],
 	});
 	assert.equal(created, true);

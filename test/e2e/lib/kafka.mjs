@@ -113,6 +113,15 @@ export function startGatewayProcess({ url, token = null, port = 0, args = [] }) 
  */
 const GATEWAY_LISTEN_TIMEOUT_MS = underLoad(15_000, 16);
 
+/**
+ * kafkajs admin's `timeout` for a test's `createTopics`: sent as CreateTopics' timeout_ms, to which the gateway holds
+ * the create (a topic not answered by then is REQUEST_TIMED_OUT, which kafkajs throws), and kafkajs's own wait for the
+ * new topics' leaders. Its default, 5 s, bounds how fast the machine is: a create held 6 s (as a loaded machine's)
+ * failed "Topic creation errors". No test here is about that bound, so each waits for the create's answer, as long as
+ * kafkajs waits for any answer (its requestTimeout, 30 s), within the test's own timeout.
+ */
+export const CREATE_TOPICS_TIMEOUT_MS = 30_000;
+
 /** How long a gateway has to exit on SIGTERM (it closes its connections first) before it is killed. */
 const GATEWAY_STOP_GRACE_MS = underLoad(10_000, 16);
 
