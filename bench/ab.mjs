@@ -2,8 +2,8 @@
 /**
  * `npm run bench:ab -- [A] [B]`: which of two builds costs the server less CPU per record under one load shape,
  * `AB_SHAPE` (default produce-32c-1r: 32 closed-loop clients, one 1 KiB record per request, one partition; also
- * produce-1c-1p: one client, 100 × 1 KiB per request; produce-keyed-1c-1p: the same with a key and two headers on each
- * record; idem-producer-1c-1p and idem-key-1c-1p: the same as an
+ * produce-1c-1p: one client, 100 × 1 KiB per request; produce-4c-1p: the same from 4 clients; produce-keyed-1c-1p:
+ * one client with a key and two headers on each record; idem-producer-1c-1p and idem-key-1c-1p: the same as an
  * idempotent producer, or with an Idempotency-Key per request; fetch-1c-1p: one client paging 1,000 records at a time through
  * a prefilled partition, mostly from SQLite; fetch-tail-1c-1p: the same through a backlog the batch cache holds, from
  * memory; stream-ws-array-1p: the WebSocket produce channel, one record per message; group-4m-4p: 4

@@ -22,6 +22,7 @@ export const DEFAULT_BASE = "main";
 export const AB_SHAPES = Object.freeze({
 	"produce-32c-1r": "produce",
 	"produce-1c-1p": "produce",
+	"produce-4c-1p": "produce",
 	"produce-keyed-1c-1p": "produce",
 	"idem-producer-1c-1p": "produce",
 	"idem-key-1c-1p": "produce",

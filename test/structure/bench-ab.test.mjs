@@ -50,6 +50,7 @@ test("bench:ab runs the many small producers unless AB_SHAPE names another bench
 	assert.deepEqual(abShape(undefined), { id: "produce-32c-1r", driver: "produce" });
 	assert.deepEqual(abShape(""), { id: "produce-32c-1r", driver: "produce" });
 	assert.deepEqual(abShape("produce-1c-1p"), { id: "produce-1c-1p", driver: "produce" });
+	assert.deepEqual(abShape("produce-4c-1p"), { id: "produce-4c-1p", driver: "produce" });
 	assert.deepEqual(abShape("produce-keyed-1c-1p"), { id: "produce-keyed-1c-1p", driver: "produce" });
 	assert.deepEqual(abShape("fetch-1c-1p"), { id: "fetch-1c-1p", driver: "fetch" });
 	assert.deepEqual(abShape("fetch-tail-1c-1p"), { id: "fetch-tail-1c-1p", driver: "fetch" });
