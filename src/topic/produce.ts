@@ -246,7 +246,20 @@ interface Share {
 	readonly expectedOffset: number | null;
 }
 
-/** Appends one partition's share, configuring the partition from `meta` first if it asks; `lone`: the request's only share. */
+/**
+ * Appends one partition's share, configuring the partition from `meta` first if it asks; `lone`: the request's only share.
+ *
+ * Tried and dropped: small produces to one partition batched at the edge, plain ones waiting in the isolate while a
+ * call to their partition is in flight and going together in the next (a `PartitionLog.appendMany` submitting each to
+ * the commit queue). workerd decides its shape: a request woken by a promise another request resolves runs on in the
+ * resolver's context, where its own stub and its own Response both fail ("Cannot perform I/O on behalf of a different
+ * request", I/O types OutgoingFactory, SpanParent, RefcountedFulfiller, measured through `exports.default.fetch`). So
+ * the request whose call was in flight sent the next batches with its own stub (kept by `waitUntil`), and each waiter
+ * read its answer on a timer of its own (first at the last call's duration, then every ms). Correct (32 concurrent
+ * one-record produces: one lone call, then one of 31), but bench:ab produce-32c-1r showed nothing beyond the noise:
+ * −9.3 µs (−35.4 to +6.6, lower in 3 of 4 rounds) and −7.0 (−52.0 to +5.6, 3 of 6) of ~650-720 a request at load 7-11,
+ * against an A/A of +2.5 (−2.8 to +9.7; load 4-5); produce-1c-1p −0.13 µs/record of ~21.
+ */
 async function appendShare(env: Env, meta: TopicMeta, share: Share, lone: boolean): Promise<Result<AppendResult>> {
 	const stub = partitionLog(env, meta.topicId, share.partition);
 	const request = {
