@@ -67,11 +67,15 @@ async function deadLetteringSubscription(name: string, partitions = 1): Promise<
  * returns (no waiting to see whether something happens). Its handler runs in the same call that shortens the run, as
  * `runDurableObjectAlarm` runs it: the subscription and each append set the alarm for now, so workerd runs it by
  * itself too, and a run of its own ending between two calls could take or clear an alarm set here for the next.
+ * Such a run is ended first: its caught-up lanes long-poll for WEBHOOK_POLL_WAIT_MS (10 s), which this run, waiting
+ * for every lane still running, would otherwise wait out.
  */
 async function runDispatcherNow(topic: string): Promise<void> {
 	await runInDurableObject(await dispatcherStub(topic), async (instance, state) => {
 		instance.runMs = 300;
 		instance.pollWaitMs = 100;
+		instance.deadlineMs = Date.now();
+		instance.changed.wakeAll();
 		await state.storage.deleteAlarm();
 		await instance.alarm();
 	});
