@@ -42,14 +42,17 @@ function harness(lingerMs: number) {
 		groupWeightMax: 1_000,
 		lingerMs,
 	});
-	/** Lets one turn of the event loop pass (a timer armed before this one fires first). */
-	const turn = () => new Promise((resolve) => setTimeout(resolve, 0));
+	/**
+	 * Lets one turn of the event loop pass (a timer armed before this one fires first); under fake timers
+	 * (`lingerClock`), runs the timers due now instead, the clock standing still.
+	 */
+	const turn = () => (vi.isFakeTimers() ? vi.advanceTimersByTimeAsync(0) : new Promise((resolve) => setTimeout(resolve, 0)));
 	/** Completes the commit in flight (or fails it with `failure`) and lets the queue react. */
 	const commit = async (failure?: Error) => {
 		const pending = commits;
 		commits = [];
 		for (const settle of pending) settle(failure);
-		await new Promise((resolve) => setTimeout(resolve, 0));
+		await turn();
 	};
 	/** Makes the next group's write throw `thrown` (its transaction rolled back). */
 	const failNextWrite = (thrown: Error) => {
@@ -66,8 +69,22 @@ function harness(lingerMs: number) {
 	return { queue, groups, commit, turn, failNextWrite, breakFailed, breakDurable, failures };
 }
 
+/**
+ * Fakes the queue's timers and `Date.now`, from now until the test ends: a linger then ends when the test moves the
+ * clock past `lingerMs`, and not before, however slow the machine.
+ */
+function lingerClock(): { advance(ms: number): Promise<void> } {
+	vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
+	return {
+		advance: async (ms) => {
+			await vi.advanceTimersByTimeAsync(ms);
+		},
+	};
+}
+
 describe("commit queue", () => {
 	afterEach(() => {
+		vi.useRealTimers();
 		vi.restoreAllMocks();
 	});
 
@@ -109,6 +126,7 @@ describe("commit queue", () => {
 	});
 
 	it("ends a linger after lingerMs with what is queued", async () => {
+		const clock = lingerClock();
 		const { queue, groups, commit } = harness(5);
 		[0, 1, 2, 3].map((n) => queue.submit(n));
 		await commit();
@@ -116,7 +134,9 @@ describe("commit queue", () => {
 		const late = queue.submit(4);
 		await commit();
 		expect(groups.length).toBe(2);
-		await new Promise((resolve) => setTimeout(resolve, 50));
+		await clock.advance(4);
+		expect(groups.length, "still lingering 1 ms before lingerMs").toBe(2);
+		await clock.advance(1);
 		expect(groups).toEqual([[0], [1, 2, 3], [4]]);
 		await commit();
 		expect(await late).toBe(40);
@@ -211,6 +231,7 @@ describe("commit queue", () => {
 	});
 
 	it("a lone producer after a burst lingers only until a short group shows the burst is over", async () => {
+		const clock = lingerClock();
 		const { queue, groups, commit } = harness(5);
 		[0, 1, 2, 3].map((n) => queue.submit(n));
 		await commit();
@@ -218,7 +239,9 @@ describe("commit queue", () => {
 		expect(groups).toEqual([[0], [1, 2, 3]]);
 		const alone = queue.submit(4);
 		expect(groups.length).toBe(2); // three were expected: it lingers
-		await new Promise((resolve) => setTimeout(resolve, 50));
+		await clock.advance(4);
+		expect(groups.length, "still lingering 1 ms before lingerMs").toBe(2);
+		await clock.advance(1);
 		expect(groups).toEqual([[0], [1, 2, 3], [4]]);
 		await commit();
 		expect(await alone).toBe(40);
