@@ -233,41 +233,60 @@ describe("group commit: rows written", () => {
 		expect(rowsWritten).toBe(groups);
 	});
 
-	it("many producers coming back one at a time (as from an edge under load) share groups: at most 0.1 rows per record", async () => {
+	it("many producers coming back one at a time to an idle queue (as from an edge under load) share groups: one a round", async () => {
 		const topic = uniqueTopic("gc-staggered");
 		await createTopic(topic, 1);
 		await produce(topic, [{ value: "configures the partition" }]);
 		const { meta, stub } = await partition0(topic);
 		const producers = 32;
 		const rounds = 8;
-		const { rowsWritten, groups, offsets } = await runInDurableObject(stub, async (log: PartitionLog, state) => {
+		const { rowsWritten, groups, largestGroup, offsets } = await runInDurableObject(stub, async (log: PartitionLog, state) => {
 			const counting = countGroupWrites(log);
 			const offsets: number[] = [];
-			const counted = await countRows(state.storage.sql, async () => {
-				// Closed loops: each producer sends its next append a moment after its previous one was answered, so
-				// answers to one group come back spread out, not all at once.
-				const loop = async (p: number) => {
-					for (let r = 0; r < rounds; r++) {
-						const request = {
-							topicId: meta.topicId,
-							configVersion: meta.configVersion,
-							records: [encoded(`p${p}-${r}`, 1000)],
-						};
-						const outcome = answered(await log.append(request));
-						if (!("base" in outcome)) throw new Error(`append refused: ${outcome.code}`);
-						offsets.push(outcome.base);
-						for (let yields = 0; yields <= p % 4; yields++) await new Promise((resolve) => setTimeout(resolve, 0));
-					}
-				};
-				await Promise.all(Array.from({ length: producers }, (_, p) => loop(p)));
-			});
-			return { rowsWritten: counted.rowsWritten, groups: counting.groups, offsets };
+			// The commit the queue waits for after each group (its `durable`), so that a producer comes back only once
+			// its group is durable, as the output gate releases an answer to the edge: the queue has drained and gone
+			// idle by then (its own reaction to the commit, set first, runs first). Each comes back a different number of microtasks later, one at a
+			// time, and all within the turn the commit ended in: no timer, the linger's among them, can run between
+			// two arrivals, however loaded the machine, so the groups are the same on every run.
+			const sync = state.storage.sync.bind(state.storage);
+			let commit: Promise<void> = Promise.resolve();
+			state.storage.sync = () => {
+				commit = sync();
+				return commit;
+			};
+			try {
+				const counted = await countRows(state.storage.sql, async () => {
+					const loop = async (p: number) => {
+						for (let r = 0; r < rounds; r++) {
+							const request = {
+								topicId: meta.topicId,
+								configVersion: meta.configVersion,
+								records: [encoded(`p${p}-${r}`, 1000)],
+							};
+							const outcome = answered(await log.append(request));
+							if (!("base" in outcome)) throw new Error(`append refused: ${outcome.code}`);
+							offsets.push(outcome.base);
+							await commit; // this answer's group's commit: set when the group was written, before any answer ran
+							for (let yields = 0; yields <= p % 4; yields++) await Promise.resolve();
+						}
+					};
+					await Promise.all(Array.from({ length: producers }, (_, p) => loop(p)));
+				});
+				return { rowsWritten: counted.rowsWritten, groups: counting.groups, largestGroup: counting.largestGroup, offsets };
+			} finally {
+				state.storage.sync = sync;
+			}
 		});
 		const records = producers * rounds;
 		console.log(
 			`${records} staggered one-record appends: ${groups} groups, ${rowsWritten} rows written (${(rowsWritten / records).toFixed(3)} per record)`,
 		);
 		expect(offsets.sort((a, b) => a - b)).toEqual(Array.from({ length: records }, (_, i) => i + 1));
+		// The first round's first append is written at once (nothing says producers are concurrent yet) and the other
+		// 31 once its commit ends; from then on, the first producer back finds the queue idle and lingers for as many as
+		// the last group held, and the group of each round holds every producer: one group a round, and one more.
+		expect(largestGroup).toBe(producers);
+		expect(groups).toBe(rounds + 1);
 		expect(rowsWritten).toBe(groups);
 		expect(rowsWritten / records).toBeLessThanOrEqual(0.1);
 	});
