@@ -80,7 +80,7 @@ export class StreamSide {
 		// One that ended must go before the path is reused (not_found, expired): the edge ends it and creates it again.
 		if (found.ok) {
 			if (!sameSettings(found.value, request.settings)) return fail({ kind: "settings_conflict" });
-			return done({ created: false, view: this.#view(found.value) });
+			return done({ created: false, view: this.#view(found.value), hold: found.value.hold });
 		}
 		if (found.failure.kind === "gone") return fail({ kind: "blocked_by_forks" });
 		if (found.failure.kind !== "not_found" || found.failure.expired) return found;
@@ -92,7 +92,7 @@ export class StreamSide {
 		}
 		const meta = newStreamMeta(request.settings, nowMs);
 		this.#save(meta);
-		return done({ created: true, view: this.#view(meta) });
+		return done({ created: true, view: this.#view(meta), hold: meta.hold });
 	}
 
 	append(request: StreamAppendRequest): StreamResult<StreamAppended> | NeedsConfig {

@@ -56,6 +56,8 @@ export interface StreamCreated {
 	/** False when the stream existed with the same settings (an idempotent repeat). */
 	readonly created: boolean;
 	readonly view: StreamView;
+	/** A fork's reference id (`StreamMeta.hold`), the stored one on a repeat: the edge takes it, once however often. */
+	readonly hold?: string;
 }
 
 export interface StreamAppendRequest {

@@ -6,7 +6,8 @@
  * topic, and backing off to `DS_DROP_RETRY_MS_MAX` while the drop keeps failing. A reference is counted once by its id:
  * given back twice (an answer lost), or taken by a fork whose take's answer was lost (the fork is then ended). A
  * partition's alarm run reads the stream's state once to end it; the edge's walk up a fork chain that stops at a failed
- * link is finished by the links' alarms.
+ * link is finished by the links' alarms. A fork whose create's answer was lost takes its reference when the retry finds
+ * it, and a repeat whose take fails leaves the fork as it was.
  */
 import { createExecutionContext, runDurableObjectAlarm, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
@@ -378,6 +379,55 @@ describe("a fork and its source stored before references had ids", { timeout: 30
 			forkDeleted: 204,
 			afterFork: 404,
 			stored: false,
+		});
+	});
+});
+
+describe("a fork whose create landed, its answer lost", { timeout: 30_000 }, () => {
+	it("holds its source once its retry finds it: the source deleted holds for it, and goes once it is deleted", async () => {
+		const source = await stream("create-lost");
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		const original = PartitionLog.prototype.streamCreate;
+		let left = 1;
+		vi.spyOn(PartitionLog.prototype, "streamCreate").mockImplementation(async function (this: PartitionLog, request) {
+			const answer = await original.call(this, request);
+			if (request.settings.forkedFrom !== null && left-- > 0) throw new Error("the answer was lost");
+			return answer;
+		});
+		const forkPath = `${source}-fork`;
+		const put = () => call("PUT", `${DS}/${forkPath}`, { headers: { ...TEXT, "Stream-Forked-From": `${DS}/${source}` } });
+		const created = (await put()).status;
+		const retried = (await put()).status;
+		const sourceDeleted = (await call("DELETE", `${DS}/${source}`)).status;
+		// Holding nothing, the fork would let its source go for good while it lives.
+		const whileForked = (await call("HEAD", `${DS}/${source}`)).status;
+		const forkDeleted = (await call("DELETE", `${DS}/${forkPath}`)).status;
+		const afterFork = (await call("HEAD", `${DS}/${source}`)).status;
+		expect({ created, retried, sourceDeleted, whileForked, forkDeleted, afterFork, stored: await stored(source) }).toEqual({
+			created: 503,
+			retried: 200,
+			sourceDeleted: 204,
+			whileForked: 410,
+			forkDeleted: 204,
+			afterFork: 404,
+			stored: false,
+		});
+	});
+
+	it("is kept by a repeat whose take fails: the fork lives on, holding its source", async () => {
+		const source = await stream("repeat-take-fails");
+		const forked = await fork(source, "fork", TEXT);
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		await referenceFails(streamTopic(source), 1, false);
+		const repeated = (await call("PUT", `${DS}/${forked}`, { headers: { ...TEXT, "Stream-Forked-From": `${DS}/${source}` } })).status;
+		const forkHead = (await call("HEAD", `${DS}/${forked}`)).status;
+		const sourceDeleted = (await call("DELETE", `${DS}/${source}`)).status;
+		const whileForked = (await call("HEAD", `${DS}/${source}`)).status;
+		expect({ repeated, forkHead, sourceDeleted, whileForked }).toEqual({
+			repeated: 503,
+			forkHead: 200,
+			sourceDeleted: 204,
+			whileForked: 410,
 		});
 	});
 });

@@ -51,11 +51,12 @@ export async function copyForFork(env: Env, sourcePath: string, forkOffset: numb
 }
 
 /**
- * Takes the reference of the fork just made at `topic` (`hold`, which it keeps) on its source at `sourcePath`. Refused
- * (the source deleted or failing meanwhile), the fork is deleted and ended, which gives the reference back should the
- * take have landed unanswered: a reference is only ever held by a fork that gives it back. The refusal, or null.
+ * Takes the reference of the fork at `topic` (`hold`, which it keeps) on its source at `sourcePath`. Refused (the
+ * source deleted or failing meanwhile), a fork just `created` is deleted and ended, which gives the reference back
+ * should the take have landed unanswered: a reference is only ever held by a fork that gives it back. A repeat's fork
+ * stays (it may hold its reference already). The refusal, or null.
  */
-export async function holdSource(env: Env, topic: string, sourcePath: string, hold: string): Promise<EdgeFailure | null> {
+export async function holdSource(env: Env, topic: string, sourcePath: string, hold: string, created: boolean): Promise<EdgeFailure | null> {
 	// Refused until the source answers: a take that throws ends the fork too, and its error goes on up unchanged.
 	let refused: EdgeFailure | null = { kind: "fork_source_missing" };
 	try {
@@ -63,7 +64,7 @@ export async function holdSource(env: Env, topic: string, sourcePath: string, ho
 		refused = taken.ok ? null : sourceFailure(taken.failure);
 		return refused;
 	} finally {
-		if (refused !== null) {
+		if (refused !== null && created) {
 			await onStream(env, topic, async (log, meta) => log.streamDelete(meta.topicId))
 				.then((deleted) => endStream(env, deleted.meta?.topicId))
 				.catch((cause) => console.error(`stream "${topic}": end failed: ${cause}`));

@@ -178,9 +178,10 @@ async function create(c: C): Promise<Response> {
 	if (initial.value !== null) records.push(initial.value);
 	const result = await createStream(c.env, topic, settings, records);
 	if (!result.ok) return failureResponse(c, result.failure);
-	const { created, view } = result.value;
-	// A new fork takes its reference on its source now that it exists to give it back when it ends.
-	const refused = created && settings.hold ? await holdSource(c.env, topic, settings.forkedFrom as string, settings.hold) : null;
+	const { created, view, hold } = result.value;
+	// A fork takes its reference on its source now that it exists to give it back when it ends; a repeat takes the one
+	// stored (the first create's take may not have come), and a new fork refused is ended.
+	const refused = hold ? await holdSource(c.env, topic, settings.forkedFrom as string, hold, created) : null;
 	if (refused !== null) return failureResponse(c, refused);
 	c.header("Content-Type", view.contentType);
 	c.header(HEADER.nextOffset, formatOffset(view.nextOffset));
