@@ -205,7 +205,8 @@ export class StreamSide {
 		let holds = meta.value.holds ?? [];
 		const counted = hold === undefined || delta > 0 !== holds.includes(hold);
 		if (hold !== undefined && counted) holds = delta > 0 ? [...holds, hold] : holds.filter((id) => id !== hold);
-		const refCount = Math.max(0, meta.value.refCount + (counted ? delta : 0));
+		// Never below the ids held: a release without one (a fork stored before ids) counted twice takes no other fork's.
+		const refCount = Math.max(holds.length, meta.value.refCount + (counted ? delta : 0));
 		// Deleted with no fork left: marked so, as a delete marks it, so an end that fails (the edge's, on this answer) is
 		// done again by the next request that finds it, or its alarm, not left behind a "gone" forever.
 		const next = { ...meta.value, refCount, holds, deleted: meta.value.deleted || (meta.value.softDeleted && refCount === 0) };
