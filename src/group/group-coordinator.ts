@@ -16,7 +16,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { series } from "../metrics/catalog.ts";
 import { type Figures, MetricsReporter } from "../metrics/reporter.ts";
-import { err, type Failure, ok, type Result, settleEach, thrownMessage } from "../shared/errors.ts";
+import { type Failure, ok, type Result, settleEach, thrownMessage, topicNotFound } from "../shared/errors.ts";
 import {
 	EXPIRY_ROWS_PER_STEP,
 	GROUP_COMMIT_LINGER_MS,
@@ -90,7 +90,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 		this.store.identify(groupId, true);
 		const resolved = await resolveTopics(this.env, [request.subscription]);
 		const missing = (request.subscription.topics ?? []).find((t) => !resolved.has(t));
-		if (missing !== undefined) return err("topic_not_found", `topic "${missing}" does not exist`, { topic: missing });
+		if (missing !== undefined) return topicNotFound(missing);
 		const admitted = await this.#admit(groupId);
 		if (!admitted.ok) return admitted;
 		const result = this.transact(() => this.rules.admitMember(request, resolved, Date.now()));

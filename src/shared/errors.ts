@@ -98,6 +98,11 @@ export function err(code: ErrorCode, message: string, details?: ErrorDetails): F
 	return { ok: false, error: details === undefined ? { code, message } : { code, message, details } };
 }
 
+/** A topic that does not exist, as the registry and the group coordinator say it. */
+export function topicNotFound(topic: string): Failure {
+	return err("topic_not_found", `topic "${topic}" does not exist`, { topic });
+}
+
 /**
  * workerd's refusal of a method its receiver lacks (`TypeError: The RPC receiver does not implement "m".`): a caller of
  * a newer deploy meeting an object still on the previous one. It passes once the object runs the new code, so it is

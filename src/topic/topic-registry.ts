@@ -8,7 +8,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { MetricsReporter } from "../metrics/reporter.ts";
 import { assert } from "../shared/assert.ts";
-import { err, type Failure, ok, type Result, settleEach, unsettled } from "../shared/errors.ts";
+import { err, type Failure, ok, type Result, settleEach, topicNotFound, unsettled } from "../shared/errors.ts";
 import { CLEANUP_RETRY_MS, PARTITIONS_MAX, TOPICS_MAX } from "../shared/limits.ts";
 import { type Page, type PageRequest, pageOf } from "../shared/page.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
@@ -130,7 +130,7 @@ export class TopicRegistry extends DurableObject<Env> {
 
 	async getTopic(name: string): Promise<Result<TopicMeta>> {
 		const row = this.find(name);
-		return row === null ? err("topic_not_found", `topic "${name}" does not exist`, { topic: name }) : ok(toMeta(row));
+		return row === null ? topicNotFound(name) : ok(toMeta(row));
 	}
 
 	/** Every topic, by name: at most `TOPICS_MAX` (for pattern subscriptions and the compatibility mounts). */
@@ -154,7 +154,7 @@ export class TopicRegistry extends DurableObject<Env> {
 	 */
 	async updateTopic(name: string, request: UpdateTopicRequest): Promise<Result<TopicMeta>> {
 		const row = this.find(name);
-		if (row === null) return err("topic_not_found", `topic "${name}" does not exist`, { topic: name });
+		if (row === null) return topicNotFound(name);
 		const config = applyConfigChanges(storedConfig(row.config), request.config);
 		if (!config.ok) return config;
 		const partitions = request.partitions ?? row.partitions;
@@ -211,7 +211,7 @@ export class TopicRegistry extends DurableObject<Env> {
 	async deleteTopic(name: string, topicId?: string): Promise<Result<void>> {
 		const row = this.find(name);
 		if (row === null || (topicId !== undefined && row.topic_id !== topicId)) {
-			return err("topic_not_found", `topic "${name}" does not exist`, { topic: name });
+			return topicNotFound(name);
 		}
 		this.ctx.storage.transactionSync(() => {
 			this.#sql.exec("DELETE FROM topics WHERE name = ?", name);
