@@ -26,9 +26,9 @@
  * A change or read that fails (at the authority, or in the directory's own storage) answers a 503 to retry it on.
  */
 
-import { DurableObject } from "cloudflare:workers";
 import { MetricsReporter } from "../metrics/reporter.ts";
 import type { PartitionLog } from "../partition/partition-log.ts";
+import { DurableObject } from "../shared/durable-object.ts";
 import { bare, err, type Failure, ok, type Result, settleEach, thrownUnless } from "../shared/errors.ts";
 import { KEY_ROWS_CATCH_UP_MAX, KEY_TAIL_PARTITIONS_MAX, KEYS_MAX } from "../shared/limits.ts";
 import { type Page, type PageKey, type PageRequest, pageOf } from "../shared/page.ts";

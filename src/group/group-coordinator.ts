@@ -13,9 +13,9 @@
  * past the retention expire by the same alarm (offsets-retention.ts).
  */
 
-import { DurableObject } from "cloudflare:workers";
 import { series } from "../metrics/catalog.ts";
 import { type Figures, MetricsReporter } from "../metrics/reporter.ts";
+import { DurableObject } from "../shared/durable-object.ts";
 import { type Failure, ok, type Result, settleEach, thrownMessage, topicNotFound } from "../shared/errors.ts";
 import {
 	EXPIRY_ROWS_PER_STEP,

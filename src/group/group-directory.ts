@@ -6,8 +6,8 @@
  * group's first join (admission, where the group limit is enforced) waits on it.
  */
 
-import { DurableObject } from "cloudflare:workers";
 import { MetricsReporter } from "../metrics/reporter.ts";
+import { DurableObject } from "../shared/durable-object.ts";
 import { err, type Failure, ok, type Result, settleEach } from "../shared/errors.ts";
 import { GROUP_TOMBSTONE_MS, GROUPS_MAX } from "../shared/limits.ts";
 import { type Page, type PageRequest, pageOf } from "../shared/page.ts";

@@ -10,7 +10,7 @@
  * the hub shares its isolate with every other object of the Worker. Design and limits: docs/observability.md.
  */
 
-import { DurableObject } from "cloudflare:workers";
+import { DurableObject } from "../shared/durable-object.ts";
 import { type Failure, settleEach } from "../shared/errors.ts";
 import {
 	METRICS_EDGE_FORGET_MS,

@@ -11,10 +11,10 @@
  * alarm multiplexed over whatever is due first (see `lifecycle.ts`).
  */
 
-import { DurableObject } from "cloudflare:workers";
 import { MetricsReporter } from "../metrics/reporter.ts";
 import { type AppendAnswer, appendAnswer } from "../shared/append-answer.ts";
 import { assert } from "../shared/assert.ts";
+import { DurableObject } from "../shared/durable-object.ts";
 import { err, type Failure, ok, type Result, settleEach } from "../shared/errors.ts";
 import { APPEND_GROUP_BYTES_MAX, APPEND_GROUP_LINGER_MS, APPEND_GROUP_REQUESTS_MAX, PARTITION_BYTES_MAX } from "../shared/limits.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";

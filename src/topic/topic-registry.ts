@@ -5,9 +5,9 @@
  * that was deleted or is behind on config tells the edge, which then asks again.
  */
 
-import { DurableObject } from "cloudflare:workers";
 import { MetricsReporter } from "../metrics/reporter.ts";
 import { assert } from "../shared/assert.ts";
+import { DurableObject } from "../shared/durable-object.ts";
 import { err, type Failure, ok, type Result, settleEach, topicNotFound, unsettled } from "../shared/errors.ts";
 import { CLEANUP_RETRY_MS, PARTITIONS_MAX, TOPICS_MAX } from "../shared/limits.ts";
 import { type Page, type PageRequest, pageOf } from "../shared/page.ts";

@@ -20,11 +20,11 @@
  * set the alarm sooner.
  */
 
-import { DurableObject } from "cloudflare:workers";
 import { series } from "../metrics/catalog.ts";
 import { MetricsReporter } from "../metrics/reporter.ts";
 import { Waiters } from "../partition/waiters.ts";
 import { assert } from "../shared/assert.ts";
+import { DurableObject } from "../shared/durable-object.ts";
 import { err, type Failure, ok, type Result, settleEach } from "../shared/errors.ts";
 import {
 	SUBSCRIPTIONS_PER_TOPIC_MAX,
