@@ -11,11 +11,8 @@ import * as z from "zod/mini";
 import { concatBytes } from "../shared/bytes.ts";
 import { ApiError } from "../shared/errors.ts";
 import { isPlainObject, jsonShapeProblem, parameterBodyProblem, parseJsonExact } from "../shared/json.ts";
-import { JSON_DEPTH_MAX, JSON_OBJECT_FIELDS_MAX, REQUEST_BYTES_MAX } from "../shared/limits.ts";
+import { JSON_DEPTH_MAX, JSON_OBJECT_FIELDS_MAX, REQUEST_BYTES_MAX, VALIDATION_ISSUES_SHOWN_MAX } from "../shared/limits.ts";
 import { describeIssues } from "./validation-messages.ts";
-
-/** How many validation problems one 400 lists. */
-const ISSUES_SHOWN_MAX = 20;
 
 function tooLarge(limitBytes: number): ApiError {
 	return new ApiError("request_too_large", `request body exceeds ${limitBytes} bytes`, { max_request_bytes: limitBytes });
@@ -253,7 +250,7 @@ export function validate<S extends z.core.$ZodType>(schema: S, data: unknown, wh
 	// reportInput lets a message say what was sent ("got 100000"); inputs are never put on the wire.
 	const result = z.safeParse(schema, data, { reportInput: true });
 	if (result.success) return result.data;
-	const issues = describeIssues(schema, result.error.issues, data).slice(0, ISSUES_SHOWN_MAX);
+	const issues = describeIssues(schema, result.error.issues, data).slice(0, VALIDATION_ISSUES_SHOWN_MAX);
 	const first = issues[0];
 	const where = first === undefined || first.path === "" ? what : first.path;
 	throw new ApiError("invalid_request", `${where}: ${first?.message ?? "invalid"}`, { issues });

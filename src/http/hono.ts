@@ -15,18 +15,7 @@ import { HonoBase, type HonoOptions } from "hono/hono-base";
 import type { Result } from "hono/router";
 import { TrieRouter } from "hono/router/trie-router";
 import type { BlankEnv, BlankSchema, Env, Schema } from "hono/types";
-
-/**
- * Method-and-path answers a router keeps; past it the oldest goes. Paths name topics and groups, so their number is
- * up to the callers: a bound, not a guess at how many there are.
- */
-export const ROUTE_MATCHES_KEPT_MAX = 1024;
-
-/**
- * The longest path whose answer is kept (a topic's records path is far shorter): kept answers stay within about a
- * megabyte however long the paths callers send.
- */
-export const ROUTE_MATCH_PATH_CHARS_MAX = 512;
+import { ROUTE_MATCH_PATH_CHARS_MAX, ROUTE_MATCHES_KEPT_MAX } from "../shared/limits.ts";
 
 /**
  * TrieRouter, remembering the answer to each method and path it was asked (at most `ROUTE_MATCHES_KEPT_MAX`, of

@@ -22,7 +22,15 @@ import { assert } from "../shared/assert.ts";
 import { utf8Encoder } from "../shared/bytes.ts";
 import { ApiError, type DomainError, isBug, partitionUnavailable } from "../shared/errors.ts";
 import { utf8ByteLength } from "../shared/json.ts";
-import { MESSAGE_BYTES_CEILING, PRODUCE_RECORDS_MAX } from "../shared/limits.ts";
+import {
+	STREAM_APPEND_CHARS_MAX,
+	STREAM_APPEND_RECORDS_MAX,
+	STREAM_ASCII_PROBE_CHARS_MAX,
+	STREAM_IN_FLIGHT_BYTES_MAX,
+	STREAM_IN_FLIGHT_MESSAGES_MAX,
+	STREAM_KEY_RECHECK_MS,
+	STREAM_MESSAGE_CHARS_MAX,
+} from "../shared/limits.ts";
 import { partitionForKey } from "../shared/partitioner.ts";
 import { sequenceAfter } from "../shared/producer-sequence.ts";
 import { keyBytes } from "../shared/record-codec.ts";
@@ -34,24 +42,6 @@ import { errorBody, statusOf, withRequestId } from "./errors.ts";
 import { fastProduceRecord, fastProduceRecords } from "./produce-fast-path.ts";
 import { BATCH_FIELDS, ProduceRecordBody, toProduceInput } from "./schemas.ts";
 import { plainStreamRecord, StreamedRecord } from "./stream-record-text.ts";
-
-/**
- * Messages sent and not yet answered, per connection. A WebSocket client that goes past it is disconnected with
- * `STREAM_CLOSE.tooManyInFlight`; an NDJSON body is simply not read further until answers free room.
- */
-export const STREAM_IN_FLIGHT_MESSAGES_MAX = 1_000;
-/** Bytes of messages sent and not yet answered, per connection (same treatment as the message bound). */
-export const STREAM_IN_FLIGHT_BYTES_MAX = 16 * 1024 * 1024;
-/** Characters of one message's JSON: room for the largest record a topic accepts, base64 included. */
-export const STREAM_MESSAGE_CHARS_MAX = 2 * MESSAGE_BYTES_CEILING;
-/** Records of one coalesced append: a produce request's limit. */
-export const STREAM_APPEND_RECORDS_MAX = PRODUCE_RECORDS_MAX;
-/** Characters of one coalesced append (measured as message text): well under an RPC's size limit. */
-export const STREAM_APPEND_CHARS_MAX = 4 * 1024 * 1024;
-/** Characters of a message checked for being all ASCII in one pass (longer ones are rare: their sizes are counted). */
-export const STREAM_ASCII_PROBE_CHARS_MAX = 64 * 1024;
-/** How often a key-authenticated stream checks that its key still exists (a stream outlives its request). */
-export const STREAM_KEY_RECHECK_MS = 1_000;
 
 /** WebSocket close codes (4000–4999 are the application's, RFC 6455 §7.4.2). */
 export const STREAM_CLOSE = {

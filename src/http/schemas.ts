@@ -11,6 +11,7 @@ import * as z from "zod/mini";
 import { isBase64 } from "../shared/base64.ts";
 import { DELETE_TO_HIGH_WATERMARK } from "../shared/delete-records.ts";
 import {
+	CURSOR_LENGTH_MAX,
 	FETCH_BYTES_MAX,
 	FETCH_RECORDS_MAX,
 	FETCH_WAIT_MS_MAX,
@@ -37,7 +38,7 @@ import {
 	WEBHOOK_RETRY_SCHEDULE_LENGTH_MAX,
 	WEBHOOK_URL_LENGTH_MAX,
 } from "../shared/limits.ts";
-import { CURSOR_LENGTH_MAX, decodeCursor, encodeCursor, type Page, type PageRequest } from "../shared/page.ts";
+import { decodeCursor, encodeCursor, type Page, type PageRequest } from "../shared/page.ts";
 import type { ProduceInput } from "../topic/produce.ts";
 import { LOCATION_HINTS } from "../topic/types.ts";
 import { jsonRecord } from "./json-record.ts";

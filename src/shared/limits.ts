@@ -486,6 +486,54 @@ export const METRICS_HUB_RETIRED_REMEMBERED_MAX = 1_000;
 export const REMOTE_READ_ROUNDS_MAX = 8;
 export const REMOTE_READ_RETRIES_MAX = 3;
 
+// The streaming produce channel (src/http/produce-channel.ts).
+/**
+ * Messages sent and not yet answered, per connection. A WebSocket client that goes past it is disconnected with
+ * `STREAM_CLOSE.tooManyInFlight`; an NDJSON body is simply not read further until answers free room.
+ */
+export const STREAM_IN_FLIGHT_MESSAGES_MAX = 1_000;
+/** Bytes of messages sent and not yet answered, per connection (same treatment as the message bound). */
+export const STREAM_IN_FLIGHT_BYTES_MAX = 16 * 1024 * 1024;
+/** Characters of one message's JSON: room for the largest record a topic accepts, base64 included. */
+export const STREAM_MESSAGE_CHARS_MAX = 2 * MESSAGE_BYTES_CEILING;
+/** Records of one coalesced append: a produce request's limit. */
+export const STREAM_APPEND_RECORDS_MAX = PRODUCE_RECORDS_MAX;
+/** Characters of one coalesced append (measured as message text): well under an RPC's size limit. */
+export const STREAM_APPEND_CHARS_MAX = 4 * 1024 * 1024;
+/** Characters of a message checked for being all ASCII in one pass (longer ones are rare: their sizes are counted). */
+export const STREAM_ASCII_PROBE_CHARS_MAX = 64 * 1024;
+/** How often a key-authenticated stream checks that its key still exists (a stream outlives its request). */
+export const STREAM_KEY_RECHECK_MS = 1_000;
+
+// The app's router (src/http/hono.ts).
+/**
+ * Method-and-path answers a router keeps; past it the oldest goes. Paths name topics and groups, so their number is
+ * up to the callers: a bound, not a guess at how many there are.
+ */
+export const ROUTE_MATCHES_KEPT_MAX = 1024;
+/**
+ * The longest path whose answer is kept (a topic's records path is far shorter): kept answers stay within about a
+ * megabyte however long the paths callers send.
+ */
+export const ROUTE_MATCH_PATH_CHARS_MAX = 512;
+
+/** Longest list cursor text accepted (src/shared/page.ts): a key holds at most a topic or group name (249 characters) and a number. */
+export const CURSOR_LENGTH_MAX = 1_024;
+
+/** How many validation problems one 400 lists (src/http/body.ts). */
+export const VALIDATION_ISSUES_SHOWN_MAX = 20;
+
+/** Steps one webhook lane (src/webhook/lane.ts) takes in one alarm run (batches sent, reads, retries), so a run always ends. */
+export const WEBHOOK_LANE_STEPS_MAX = 10_000;
+/** Slack on the change wait, so a read that times out normally wins the race against it. */
+export const WEBHOOK_CHANGE_GRACE_MS = 1_000;
+
+/** How long a webhook URL's host name lookup over DNS-over-HTTPS may take (src/webhook/url-policy.ts). */
+export const WEBHOOK_DOH_TIMEOUT_MS = 3_000;
+
+/** How long a browser may keep a CORS preflight's answer (`Access-Control-Max-Age`). */
+export const CORS_PREFLIGHT_MAX_AGE_SECONDS = 600;
+
 // Last, the values esbuild cannot put in place of their name (a list, a fraction): it inlines a module's constants
 // only up to the first one it cannot, and every name left after it stays a variable in the bundle (about 300
 // bytes gzipped when these two stood among the others).

@@ -13,6 +13,7 @@
 import { assert } from "./assert.ts";
 import { base64UrlEncode } from "./base64.ts";
 import { utf8Encoder } from "./bytes.ts";
+import { CURSOR_LENGTH_MAX } from "./limits.ts";
 
 /** A row's position in its listing's order: the values of its sort key. */
 export type PageKey = readonly (string | number)[];
@@ -28,9 +29,6 @@ export interface Page<T> {
 	/** The key to ask for the next page after; null on the last page. */
 	readonly next: PageKey | null;
 }
-
-/** Longest cursor text accepted: a key holds at most a topic or group name (249 characters) and a number. */
-export const CURSOR_LENGTH_MAX = 1_024;
 
 /** A page from `rows`, read as `limit + 1` rows after the cursor: the extra row only says whether more follow. */
 export function pageOf<T>(rows: T[], limit: number, keyOf: (row: T) => PageKey): Page<T> {

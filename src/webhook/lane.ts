@@ -8,7 +8,12 @@
 import type { ReadResult } from "../partition/types.ts";
 import type { Waiters } from "../partition/waiters.ts";
 import type { DomainError } from "../shared/errors.ts";
-import { WEBHOOK_BATCH_BYTES_MAX, WEBHOOK_DEAD_LETTER_RETRY_MS } from "../shared/limits.ts";
+import {
+	WEBHOOK_BATCH_BYTES_MAX,
+	WEBHOOK_CHANGE_GRACE_MS,
+	WEBHOOK_DEAD_LETTER_RETRY_MS,
+	WEBHOOK_LANE_STEPS_MAX,
+} from "../shared/limits.ts";
 import { readRecords } from "../shared/log-reader.ts";
 import { lineOffset, lineTimestamp, RECORD_SEPARATOR } from "../shared/record-codec.ts";
 import { topicRegistry } from "../shared/stubs.ts";
@@ -21,11 +26,6 @@ import { generateMessageId } from "./signing.ts";
 import { type DeliveryRecord, type LaneRow, type PendingBatch, pendingOf, type SubscriptionRow } from "./store.ts";
 import type { RecordFilter } from "./types.ts";
 import { allowPrivate, checkUrlSyntax } from "./url-policy.ts";
-
-/** Steps one lane takes in one alarm run (batches sent, reads, retries), so a run always ends. */
-const LANE_STEPS_MAX = 10_000;
-/** Slack on the change wait, so a read that times out normally wins the race against it. */
-const CHANGE_GRACE_MS = 1_000;
 
 /**
  * What a lane needs from its `WebhookDispatcher`: a narrow object the dispatcher builds, so none of this is on
@@ -67,7 +67,7 @@ export class Lane {
 	}
 
 	async run(): Promise<void> {
-		for (let step = 0; step < LANE_STEPS_MAX; step++) {
+		for (let step = 0; step < WEBHOOK_LANE_STEPS_MAX; step++) {
 			const sub = this.#host.subscription(this.#subscriptionId);
 			const lane = this.#host.lane(this.#subscriptionId, this.#partition);
 			if (sub === null || lane === null || sub.status !== "active") return;
@@ -124,7 +124,7 @@ export class Lane {
 		// A change to the subscription (replay, pause, deletion) ends the wait; the abandoned read just times out.
 		const first = await Promise.race([
 			this.#read(lane.next_offset, sub.batch_max_records, WEBHOOK_BATCH_BYTES_MAX, waitMs),
-			this.#host.changed.wait(waitMs + CHANGE_GRACE_MS).then(() => null),
+			this.#host.changed.wait(waitMs + WEBHOOK_CHANGE_GRACE_MS).then(() => null),
 		]);
 		if (first === null) return;
 		if (!first.ok) return this.#readFailed(lane, first.error);

@@ -9,7 +9,7 @@
  */
 
 import { err, ok, type Result } from "../shared/errors.ts";
-import { WEBHOOK_URL_LENGTH_MAX } from "../shared/limits.ts";
+import { WEBHOOK_DOH_TIMEOUT_MS, WEBHOOK_URL_LENGTH_MAX } from "../shared/limits.ts";
 
 /** Whether the Worker may deliver to private hosts and plain `http://`. */
 export function allowPrivate(env: Env): boolean {
@@ -146,14 +146,13 @@ export async function checkWebhookUrl(raw: string, allowPrivateHosts: boolean, r
 }
 
 const DOH_URL = "https://cloudflare-dns.com/dns-query";
-const DOH_TIMEOUT_MS = 3_000;
 
 /** A and AAAA records over DNS-over-HTTPS (Cloudflare's JSON API). */
 export const resolveOverHttps: Resolver = async (hostname) => {
 	const lookups = ["A", "AAAA"].map(async (type) => {
 		const response = await fetch(`${DOH_URL}?name=${encodeURIComponent(hostname)}&type=${type}`, {
 			headers: { Accept: "application/dns-json" },
-			signal: AbortSignal.timeout(DOH_TIMEOUT_MS),
+			signal: AbortSignal.timeout(WEBHOOK_DOH_TIMEOUT_MS),
 		});
 		if (!response.ok) throw new Error(`DNS-over-HTTPS answered ${response.status}`);
 		const body = (await response.json()) as { Answer?: { type: number; data: string }[] };

@@ -5,9 +5,10 @@
 
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { ProduceChannel, STREAM_CLOSE, STREAM_IN_FLIGHT_MESSAGES_MAX } from "../../src/http/produce-channel.ts";
+import { ProduceChannel, STREAM_CLOSE } from "../../src/http/produce-channel.ts";
 import { reportFrames, STREAM_REPORT_FRAME_CHARS_MAX } from "../../src/http/routes/produce-stream.ts";
 import { unwrap } from "../../src/shared/errors.ts";
+import { STREAM_IN_FLIGHT_MESSAGES_MAX } from "../../src/shared/limits.ts";
 import { describeTopic, invalidate, remember } from "../../src/topic/topic-cache.ts";
 import { createKey } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";

@@ -5,7 +5,8 @@
  */
 import { TrieRouter } from "hono/router/trie-router";
 import { describe, expect, it } from "vitest";
-import { RememberingTrieRouter, ROUTE_MATCH_PATH_CHARS_MAX, ROUTE_MATCHES_KEPT_MAX } from "../../src/http/hono.ts";
+import { RememberingTrieRouter } from "../../src/http/hono.ts";
+import { ROUTE_MATCH_PATH_CHARS_MAX, ROUTE_MATCHES_KEPT_MAX } from "../../src/shared/limits.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { call, createTopic, fetchRecords, produce } from "../support/worker.ts";
 

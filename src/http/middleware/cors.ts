@@ -16,6 +16,7 @@
  */
 
 import type { Context, MiddlewareHandler, Next } from "hono";
+import { CORS_PREFLIGHT_MAX_AGE_SECONDS } from "../../shared/limits.ts";
 import { setOnAnswer } from "./security-headers.ts";
 
 /** The last `CORS_ORIGINS` read and its origins: the setting only changes with a deployment, yet every request reads it. */
@@ -47,9 +48,6 @@ export interface CorsPolicy {
 export function corsPolicy(allowMethods: readonly string[], allowHeaders: readonly string[], exposeHeaders: readonly string[]): CorsPolicy {
 	return { allowMethods: allowMethods.join(","), allowHeaders: allowHeaders.join(","), exposeHeaders: exposeHeaders.join(",") };
 }
-
-/** How long a browser may keep a preflight's answer (`Access-Control-Max-Age`). */
-const CORS_PREFLIGHT_MAX_AGE_SECONDS = 600;
 
 const ALLOW_ORIGIN = "Access-Control-Allow-Origin";
 const EXPOSE_HEADERS = "Access-Control-Expose-Headers";

@@ -30,6 +30,7 @@ import { livePayer } from "../../auth/live-quota.ts";
 import type { KeyInfo, QuotaCharge, QuotaRefusal } from "../../auth/types.ts";
 import { utf8Encoder } from "../../shared/bytes.ts";
 import { ApiError, bare, type DomainError, missingMethod, unwrap } from "../../shared/errors.ts";
+import { STREAM_IN_FLIGHT_MESSAGES_MAX, STREAM_MESSAGE_CHARS_MAX } from "../../shared/limits.ts";
 import { keyAuthority } from "../../shared/stubs.ts";
 import { describeTopic } from "../../topic/topic-cache.ts";
 import { accessRefusal } from "../access.ts";
@@ -39,14 +40,7 @@ import { Hono } from "../hono.ts";
 import { currentKey, keyStillExists, type Principal } from "../middleware/authenticate.ts";
 import { failedAfterStart } from "../middleware/observe.ts";
 import { quotaError } from "../middleware/quotas.ts";
-import {
-	type ChannelOptions,
-	messageTooLong,
-	ProduceChannel,
-	STREAM_CLOSE,
-	STREAM_IN_FLIGHT_MESSAGES_MAX,
-	STREAM_MESSAGE_CHARS_MAX,
-} from "../produce-channel.ts";
+import { type ChannelOptions, messageTooLong, ProduceChannel, STREAM_CLOSE } from "../produce-channel.ts";
 import { TopicPath } from "../schemas.ts";
 import { wantsWebSocket } from "./streaming.ts";
 
