@@ -14,6 +14,18 @@ declare global {
 }
 
 /**
+ * JSON's structural characters, as `charCodeAt` gives them. Here, in a module that imports nothing, and before its
+ * first constant esbuild cannot inline (a regular expression), because esbuild puts only such constants in place of
+ * their names.
+ */
+export const OPEN_BRACE = 0x7b;
+export const CLOSE_BRACE = 0x7d;
+export const OPEN_BRACKET = 0x5b;
+export const CLOSE_BRACKET = 0x5d;
+export const QUOTE = 0x22;
+export const BACKSLASH = 0x5c;
+
+/**
  * A double holds ~15.9 significant digits and exponents up to ±308: 16 digits (a decimal point may fall among
  * them) or a 3-digit exponent may not survive, and `JSON.stringify` writes a negative zero as `0` (`-0`, `-0.0`,
  * `-0e5`; not `-0.5`, which a double keeps as written, and which is common in data). Such runs are
@@ -29,7 +41,7 @@ function isNumberChar(c: number): boolean {
 	return (c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x2d || c === 0x2b || c === 0x65 || c === 0x45;
 }
 
-function isJsonSpace(c: number): boolean {
+export function isJsonSpace(c: number): boolean {
 	return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }
 

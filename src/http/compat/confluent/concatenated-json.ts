@@ -17,6 +17,7 @@
  */
 
 import { assert } from "../../../shared/assert.ts";
+import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, isJsonSpace, OPEN_BRACE, OPEN_BRACKET, QUOTE } from "../../../shared/json.ts";
 
 export type SplitItem =
 	/** One top-level value's text, exactly as sent (it may still be malformed inside). */
@@ -25,17 +26,6 @@ export type SplitItem =
 	| { readonly kind: "too_large"; readonly length: number }
 	/** The stream ended inside a value. */
 	| { readonly kind: "truncated"; readonly length: number };
-
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-
-function isJsonSpace(c: number): boolean {
-	return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
-}
 
 /** A bare token (number, literal or garbage) ends where whitespace or another value starts. */
 function endsBareToken(c: number): boolean {
