@@ -25,7 +25,7 @@
 
 import { assert } from "../shared/assert.ts";
 import { utf8Encoder } from "../shared/bytes.ts";
-import { BATCH_CACHE_BYTES_MAX, BATCH_CACHE_IDLE_MS } from "../shared/limits.ts";
+import { BATCH_CACHE_BYTES_MAX, BATCH_CACHE_ENTRY_OVERHEAD_BYTES, BATCH_CACHE_IDLE_MS } from "../shared/limits.ts";
 import { RECORD_SEPARATOR } from "../shared/record-codec.ts";
 import { endsAreRecords, recordEnds } from "../shared/record-scan.ts";
 
@@ -47,9 +47,6 @@ export interface CachedBatch {
 	readonly ends?: Uint32Array | null;
 }
 
-/** What V8 spends on one cached batch besides its characters: the entry object, its slot, the string's header. */
-const ENTRY_OVERHEAD_BYTES = 128;
-
 /** Whether a stored batch's text is all ASCII: its UTF-8 size (which counts a separator per record) tells. */
 export function isAsciiBatch(batch: Pick<CachedBatch, "bytes" | "text">): boolean {
 	return batch.bytes === batch.text.length + RECORD_SEPARATOR.length;
@@ -63,8 +60,8 @@ export function isAsciiBatch(batch: Pick<CachedBatch, "bytes" | "text">): boolea
  * held, and what a batch counts may not change between the pool taking it and letting it go.
  */
 export function heapBytes(batch: CachedBatch): number {
-	if (batch.utf8 !== undefined) return batch.utf8.byteLength + ENTRY_OVERHEAD_BYTES;
-	return (isAsciiBatch(batch) ? 1 : 2) * batch.text.length + ENTRY_OVERHEAD_BYTES;
+	if (batch.utf8 !== undefined) return batch.utf8.byteLength + BATCH_CACHE_ENTRY_OVERHEAD_BYTES;
+	return (isAsciiBatch(batch) ? 1 : 2) * batch.text.length + BATCH_CACHE_ENTRY_OVERHEAD_BYTES;
 }
 
 const decoder = new TextDecoder();

@@ -25,6 +25,7 @@
  */
 
 import { assert } from "../shared/assert.ts";
+import { APPEND_GROUP_SIZES_RECENT } from "../shared/limits.ts";
 
 interface Waiting<Req, Res> {
 	readonly request: Req;
@@ -58,9 +59,6 @@ export interface CommitQueueOptions<Req, Res> {
 	readonly lingerMs: number;
 }
 
-/** How many recent groups' sizes say how many requests to expect in the next. */
-const RECENT_GROUPS = 16;
-
 export class CommitQueue<Req, Res> {
 	#waiting: Waiting<Req, Res>[] = [];
 	/** The weights of `waiting`, summed. */
@@ -73,7 +71,7 @@ export class CommitQueue<Req, Res> {
 	#lingerTurns: number | null = null;
 	/** When the current linger ends at the latest (ms since the epoch). */
 	#lingerEndsMs = 0;
-	/** Sizes of the last `RECENT_GROUPS` groups, and the largest of them (at least one): see `expected`. */
+	/** Sizes of the last `APPEND_GROUP_SIZES_RECENT` groups, and the largest of them (at least one): see `expected`. */
 	readonly #recent: number[] = [];
 	#recentMax = 1;
 
@@ -146,7 +144,7 @@ export class CommitQueue<Req, Res> {
 		}
 		this.#committing = true;
 		this.#recent.push(group.length);
-		if (this.#recent.length > RECENT_GROUPS) this.#recent.shift();
+		if (this.#recent.length > APPEND_GROUP_SIZES_RECENT) this.#recent.shift();
 		this.#recentMax = Math.max(1, ...this.#recent);
 		let results: readonly Res[] | undefined;
 		try {

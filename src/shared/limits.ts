@@ -534,6 +534,15 @@ export const WEBHOOK_DOH_TIMEOUT_MS = 3_000;
 /** How long a browser may keep a CORS preflight's answer (`Access-Control-Max-Age`). */
 export const CORS_PREFLIGHT_MAX_AGE_SECONDS = 600;
 
+/**
+ * What V8 spends on one batch of the batch cache (src/partition/batch-cache.ts) besides its characters: the entry
+ * object, its slot, the string's header.
+ */
+export const BATCH_CACHE_ENTRY_OVERHEAD_BYTES = 128;
+
+/** How many recent append groups' sizes say how many requests to expect in the next (src/partition/commit-queue.ts). */
+export const APPEND_GROUP_SIZES_RECENT = 16;
+
 // Last, the values esbuild cannot put in place of their name (a list, a fraction): it inlines a module's constants
 // only up to the first one it cannot, and every name left after it stays a variable in the bundle (about 300
 // bytes gzipped when these two stood among the others).
