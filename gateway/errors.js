@@ -147,6 +147,9 @@ export function kafkaError(answer, resource) {
 			return UNAVAILABLE[resource];
 		case "quota_exceeded":
 			return KAFKA.THROTTLING_QUOTA_EXCEEDED;
+		// The gateway's own: a quota wait the Kafka request's timeout ended (tributary.js `pastDeadline`).
+		case "request_timed_out":
+			return KAFKA.REQUEST_TIMED_OUT;
 		case "group_not_found":
 			return KAFKA.GROUP_ID_NOT_FOUND;
 		case "group_not_empty":

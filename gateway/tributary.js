@@ -80,10 +80,27 @@ function waited(ms, signals) {
 }
 
 /**
+ * A Kafka request's `timeout_ms` as the epoch ms its quota waits end at (none for 0 or less).
+ * @param {number} timeoutMs
+ */
+export const deadlineAfter = (timeoutMs) => (timeoutMs > 0 ? Date.now() + timeoutMs : Number.POSITIVE_INFINITY);
+
+/**
+ * A 429 whose quota wait the Kafka request's timeout ended: not done in time, which a broker answers REQUEST_TIMED_OUT
+ * (`request_timed_out`, the gateway's own code, errors.js), where a 429 of topic admin is THROTTLING_QUOTA_EXCEEDED.
+ * @param {Answer} answer
+ */
+function pastDeadline(answer) {
+	const message = `still over its quota at the request's timeout: ${answer.body?.error?.message ?? ""}`;
+	return { status: answer.status, body: { error: { ...answer.body?.error, code: "request_timed_out", message } } };
+}
+
+/**
  * `send` until it is not answered 429, the key being over its quota: waits as Tributary asks and sends again (a 429
  * wrote nothing), as a Kafka broker throttles a client by delaying its responses rather than failing them. The wait
- * ends, and nothing more is sent, once one of `signals` aborts (the Kafka connection ended) or at `deadlineAt` (the
- * Kafka request's own timeout, as epoch ms): no client would read what that send answered. The 429 is then the answer.
+ * ends, and nothing more is sent, once one of `signals` aborts (the Kafka connection ended: the 429 is then the answer)
+ * or at `deadlineAt` (the Kafka request's own timeout, as epoch ms: `pastDeadline`): no client would read what that
+ * send answered.
  * @param {() => Promise<Answer>} send @param {(AbortSignal | undefined)[]} signals @param {number} [deadlineAt]
  */
 async function throttled(send, signals, deadlineAt = Number.POSITIVE_INFINITY) {
@@ -93,16 +110,17 @@ async function throttled(send, signals, deadlineAt = Number.POSITIVE_INFINITY) {
 		if (answer.status !== 429 || attempt >= QUOTA_ATTEMPTS_MAX || waitMs > QUOTA_WAIT_MS_MAX) return answer;
 		const leftMs = deadlineAt - Date.now();
 		const ending = signals.filter((signal) => signal !== undefined);
-		if (!(await waited(Math.min(waitMs, leftMs), ending)) || leftMs <= waitMs) return answer;
+		if (!(await waited(Math.min(waitMs, leftMs), ending))) return answer;
+		if (leftMs <= waitMs) return pastDeadline(answer);
 	}
 }
 
 /**
  * @typedef {{ status: number, body: any }} Answer
  * @typedef {{ authorization: string | null }} Credentials
- * @typedef {{ signal?: AbortSignal, waitMs?: number, parse?: (chunks: Buffer[]) => unknown }} CallOptions `parse`: how
- *   a 200's body, as received in chunks, becomes its JSON value (JSON.parse of its text by default); `signal` ends the
- *   call (its exchange, or its quota wait)
+ * @typedef {{ signal?: AbortSignal, waitMs?: number, parse?: (chunks: Buffer[]) => unknown, deadlineAt?: number }}
+ *   CallOptions `parse`: how a 200's body, as received in chunks, becomes its JSON value (JSON.parse of its text by
+ *   default); `signal` ends the call (its exchange, or its quota wait); `deadlineAt` its quota wait (`throttled`)
  */
 
 /** `Authorization` for a key id and secret (HTTP Basic), or for the admin token (Bearer). */
@@ -175,7 +193,7 @@ export class Tributary {
 	 * @returns {Promise<Answer>}
 	 */
 	call(method, path, body, options = {}) {
-		return throttled(() => this.once(method, path, body, options), [this.signal, options.signal]);
+		return throttled(() => this.once(method, path, body, options), [this.signal, options.signal], options.deadlineAt);
 	}
 
 	/**
@@ -341,9 +359,9 @@ export class Tributary {
 		}
 		throw new Error(`listing topics: still a next page after ${TOPIC_PAGES_MAX} pages`);
 	}
-	/** @param {string} topic */
-	describeTopic(topic) {
-		return this.call("GET", `/v1/topics/${encodeURIComponent(topic)}`);
+	/** @param {string} topic @param {number} [deadlineAt] the Kafka request's timeout, as `throttled`'s */
+	describeTopic(topic, deadlineAt = Number.POSITIVE_INFINITY) {
+		return this.call("GET", `/v1/topics/${encodeURIComponent(topic)}`, undefined, { deadlineAt });
 	}
 	/**
 	 * One config of a topic, through the Confluent mount (`{ name, value, … }`, the value as text): with the same right
@@ -435,9 +453,9 @@ export class Tributary {
 			},
 		});
 	}
-	/** @param {string} topic */
-	deleteTopic(topic) {
-		return this.call("DELETE", `/v1/topics/${encodeURIComponent(topic)}`);
+	/** @param {string} topic @param {number} [deadlineAt] DeleteTopics' timeout, as `throttled`'s */
+	deleteTopic(topic, deadlineAt = Number.POSITIVE_INFINITY) {
+		return this.call("DELETE", `/v1/topics/${encodeURIComponent(topic)}`, undefined, { deadlineAt });
 	}
 	/**
 	 * @param {string} topic @param {number} partition

@@ -14,7 +14,7 @@ import { advertisedApis } from "../protocol/apis.js";
 import { addedAssignmentRefusal, assignedPartitions, USE_DEFAULT } from "../replica-assignment.js";
 import { heldConfigValue, TOPIC_CONFIG_DEFAULTS } from "../topic-config.js";
 import { listingIndex, NO_TOPIC_ID, wireTopicId } from "../topic-list.js";
-import { CLUSTER_ID } from "../tributary.js";
+import { CLUSTER_ID, deadlineAfter } from "../tributary.js";
 
 /** @typedef {import("../connection.js").RequestContext} RequestContext */
 
@@ -380,17 +380,18 @@ const deleted = (name, topicId, errorCode, message = null) => ({ name, topicId, 
  * (`askedId` not zero), it is left alone unless it is still that incarnation: the name may have been deleted and
  * created again since the listing the id was resolved from, and its new incarnation is another topic (KIP-516).
  * @param {RequestContext} ctx @param {string} name @param {string} askedId
+ * @param {number} deadlineAt DeleteTopics' timeout, which ends a quota wait (REQUEST_TIMED_OUT)
  */
-async function deleteTopic(ctx, name, askedId) {
+async function deleteTopic(ctx, name, askedId, deadlineAt) {
 	let topicId = askedId;
 	if (ctx.version >= TOPIC_IDS_FROM_DELETE_VERSION) {
-		const described = await ctx.tributary.describeTopic(name);
+		const described = await ctx.tributary.describeTopic(name, deadlineAt);
 		const heldId = described.status === 200 ? wireTopicId(described.body.topic_id) : askedId;
 		if (askedId !== NO_TOPIC_ID && heldId !== askedId)
 			return deleted(null, askedId, KAFKA.UNKNOWN_TOPIC_ID, "This server does not host this topic ID.");
 		topicId = heldId;
 	}
-	const answer = await ctx.tributary.deleteTopic(name);
+	const answer = await ctx.tributary.deleteTopic(name, deadlineAt);
 	const errorCode = kafkaError(answer, "topic");
 	if (errorCode === KAFKA.UNKNOWN_TOPIC_OR_PARTITION && askedId !== NO_TOPIC_ID)
 		return deleted(null, askedId, KAFKA.UNKNOWN_TOPIC_ID, "This server does not host this topic ID.");
@@ -444,9 +445,10 @@ export async function deleteTopics(request, ctx) {
 				"The provided topic name maps to an ID that was already supplied.",
 			),
 		);
+	const deadlineAt = deadlineAfter(request.timeoutMs);
 	const results = await Promise.all([
-		...byName.filter((name) => !byId.has(name)).map((name) => deleteTopic(ctx, name, NO_TOPIC_ID)),
-		...[...byId].map(([name, id]) => deleteTopic(ctx, name, id)),
+		...byName.filter((name) => !byId.has(name)).map((name) => deleteTopic(ctx, name, NO_TOPIC_ID, deadlineAt)),
+		...[...byId].map(([name, id]) => deleteTopic(ctx, name, id, deadlineAt)),
 	]);
 	if (results.some((t) => t.errorCode === KAFKA.NONE)) ctx.session.topicList.forget();
 	return { throttleTimeMs: 0, responses: [...responses, ...results] };
@@ -485,10 +487,10 @@ function growthRefusal(t) {
  * is refused only after the caller's right and the topic are checked, with the count the topic has: what growing to
  * `t.count` would answer follows from it. (A grow by another client between this and the update may make the
  * assignment's count stale; every assignment it takes is node 0's anyway.)
- * @param {RequestContext} ctx @param {any} t
+ * @param {RequestContext} ctx @param {any} t @param {number} deadlineAt CreatePartitions' timeout, as `createPartitions`'
  */
-async function validateGrowth(ctx, t) {
-	const answer = await ctx.tributary.call("PATCH", topicPath(t.name), { partitions_count: 1 });
+async function validateGrowth(ctx, t, deadlineAt) {
+	const answer = await ctx.tributary.call("PATCH", topicPath(t.name), { partitions_count: 1 }, { deadlineAt });
 	const current = answer.body?.error?.partitions;
 	if (answer.body?.error?.code !== "invalid_partitions" || typeof current !== "number")
 		return { errorCode: kafkaError(answer, "topic"), errorMessage: errorMessage(answer) };
@@ -503,10 +505,12 @@ async function validateGrowth(ctx, t) {
 
 /**
  * CreatePartitions: each topic grown through the Confluent mount's partition-count update, which refuses a count
- * that does not grow (INVALID_PARTITIONS, as Kafka's controller does).
+ * that does not grow (INVALID_PARTITIONS, as Kafka's controller does). Its timeoutMs ends a quota wait
+ * (REQUEST_TIMED_OUT).
  * @param {any} request @param {RequestContext} ctx
  */
 export async function createPartitions(request, ctx) {
+	const deadlineAt = deadlineAfter(request.timeoutMs);
 	const results = await answerUnique(
 		request.topics,
 		(/** @type {any} */ t) => t.name,
@@ -514,10 +518,10 @@ export async function createPartitions(request, ctx) {
 			const refusal = growthRefusal(t);
 			if (refusal !== null) return { name: t.name, ...refusal };
 			if (request.validateOnly || t.assignments !== null) {
-				const checked = await validateGrowth(ctx, t);
+				const checked = await validateGrowth(ctx, t, deadlineAt);
 				if (request.validateOnly || checked.errorCode !== KAFKA.NONE) return { name: t.name, ...checked };
 			}
-			const answer = await ctx.tributary.call("PATCH", topicPath(t.name), { partitions_count: t.count });
+			const answer = await ctx.tributary.call("PATCH", topicPath(t.name), { partitions_count: t.count }, { deadlineAt });
 			return { name: t.name, errorCode: kafkaError(answer, "topic"), errorMessage: answer.status === 200 ? null : errorMessage(answer) };
 		},
 		(/** @type {any} */ t) => ({ name: t.name, ...DUPLICATE_NAME }),

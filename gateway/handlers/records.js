@@ -20,6 +20,7 @@ import {
 	firstBatchCompression,
 } from "../protocol/record-batch.js";
 import { ReadAhead } from "../read-ahead.js";
+import { deadlineAfter } from "../tributary.js";
 
 /** @typedef {import("../connection.js").RequestContext} RequestContext */
 
@@ -148,7 +149,7 @@ export async function produce(request, ctx) {
 	// Kafka's ReplicaManager answers an acks other than -1, 0 or 1 with INVALID_REQUIRED_ACKS and appends nothing.
 	if (!VALID_ACKS.has(request.acks)) return refuseProduce(request, { errorCode: KAFKA.INVALID_REQUIRED_ACKS, errorMessage: null });
 	// A broker answers within timeout_ms: a partition still over its quota then is answered so, not sent again.
-	const deadlineAt = request.timeoutMs > 0 ? Date.now() + request.timeoutMs : Number.POSITIVE_INFINITY;
+	const deadlineAt = deadlineAfter(request.timeoutMs);
 	const partitions = await mapGroupsAtMost(
 		request.topicData,
 		(t) => t.partitionData,

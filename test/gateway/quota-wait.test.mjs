@@ -1,8 +1,9 @@
 // @ts-check
 /**
  * The gateway's wait on a key over its quota (a 429 and its Retry-After, sat out before sending again, as a broker
- * delays its answer) ends with the Kafka request: at its Produce's timeout_ms, or when its connection ends. Past
- * either no client reads what a send again would answer, and each send counts against the key's quota.
+ * delays its answer) ends with the Kafka request: at its timeout_ms (Produce's, DeleteTopics', DeleteRecords',
+ * CreatePartitions'), or when its connection ends. Past either no client reads what a send again would answer, and
+ * each send counts against the key's quota.
  */
 
 import assert from "node:assert/strict";
@@ -19,7 +20,16 @@ const SEEN_WITHIN_MS = 3_000;
 /** Produce channels the gateway opened: each refused 429, as the Worker refuses one over the key's quota. */
 let opened = 0;
 let onOpen = () => {};
-const worker = routeServer(() => ({ status: 200, body: { name: "message.timestamp.type", value: "CreateTime" } }));
+/** The stand-in's 429, as the Worker answers a key over its quota. */
+const OVER_QUOTA = { code: "quota_exceeded", message: "over its quota", retriable: true, retry_after_ms: RETRY_AFTER_MS };
+/** Topic admin calls received (a topic's delete, a partition's delete-records, a partition count's update): each refused 429. */
+let adminSends = 0;
+const worker = routeServer((method, url) => {
+	const admin = method === "DELETE" || method === "PATCH" || url.pathname.endsWith("/delete-records");
+	if (!admin) return { status: 200, body: { name: "message.timestamp.type", value: "CreateTime" } };
+	adminSends += 1;
+	return { status: 429, body: { error: OVER_QUOTA } };
+});
 const gateway = gatewayOver(worker, {
 	claim: (_req, socket) => {
 		opened += 1;
@@ -82,3 +92,41 @@ test("a Produce waiting out a 429 when its connection closes: the wait ends with
 	assert.ok(ended, `the quota wait still pending ${SEEN_WITHIN_MS} ms after its connection closed`);
 	assert.equal(opened, 1, "produce channels opened (one a send)");
 });
+
+/** Each topic admin request, over its key's quota: its wait ends at its timeoutMs, as Produce's does. */
+const ADMIN_REQUESTS = [
+	{
+		api: "DeleteTopics",
+		version: 5,
+		body: { topicNames: ["t"], timeoutMs: 500 },
+		errorOf: (/** @type {any} */ a) => a.responses[0].errorCode,
+	},
+	{
+		api: "DeleteRecords",
+		version: 2,
+		body: { topics: [{ name: "t", partitions: [{ partitionIndex: 0, offset: 1 }] }], timeoutMs: 500 },
+		errorOf: (/** @type {any} */ a) => a.topics[0].partitions[0].errorCode,
+	},
+	{
+		api: "CreatePartitions",
+		version: 3,
+		body: { topics: [{ name: "t", count: 2, assignments: null }], timeoutMs: 500, validateOnly: false },
+		errorOf: (/** @type {any} */ a) => a.results[0].errorCode,
+	},
+];
+
+for (const { api, version, body, errorOf } of ADMIN_REQUESTS)
+	test(`a ${api} answered 429 (Retry-After 4 s) past its timeoutMs of 500: REQUEST_TIMED_OUT then, not sent again`, async () => {
+		adminSends = 0;
+		const client = await connectClient(gateway.port, `quota-${api}`);
+		try {
+			const started = Date.now();
+			const answer = await client.send(api, version, body);
+			const tookMs = Date.now() - started;
+			assert.equal(adminSends, 1, `${api}'s sends to the Worker`);
+			assert.equal(errorOf(answer), KAFKA.REQUEST_TIMED_OUT);
+			assert.ok(tookMs < RETRY_AFTER_MS, `answered after ${tookMs} ms, not at its timeout`);
+		} finally {
+			client.close();
+		}
+	});
