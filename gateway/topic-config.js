@@ -85,7 +85,8 @@ export class TimestampTypes {
 	 */
 	appendTimed(tributary, topic, since = 0) {
 		const lookup = () =>
-			tributary.topicConfig(topic, TIMESTAMP_TYPE_CONFIG).then(
+			// Shared by the connections with these credentials: not ended by this one's close.
+			tributary.topicConfig(topic, TIMESTAMP_TYPE_CONFIG, { shared: true }).then(
 				(answer) => (answer.status === 200 ? answer.body?.value === "LogAppendTime" : undefined),
 				() => undefined,
 			);

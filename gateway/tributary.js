@@ -118,9 +118,11 @@ async function throttled(send, signals, deadlineAt = Number.POSITIVE_INFINITY) {
 /**
  * @typedef {{ status: number, body: any }} Answer
  * @typedef {{ authorization: string | null }} Credentials
- * @typedef {{ signal?: AbortSignal, waitMs?: number, parse?: (chunks: Buffer[]) => unknown, deadlineAt?: number }}
- *   CallOptions `parse`: how a 200's body, as received in chunks, becomes its JSON value (JSON.parse of its text by
- *   default); `signal` ends the call (its exchange, or its quota wait); `deadlineAt` its quota wait (`throttled`)
+ * @typedef {{ signal?: AbortSignal, waitMs?: number, parse?: (chunks: Buffer[]) => unknown, deadlineAt?: number,
+ *   shared?: boolean }} CallOptions `parse`: how a 200's body, as received in chunks, becomes its JSON value (JSON.parse
+ *   of its text by default); `signal` ends the call (its exchange, or its quota wait); `deadlineAt` its quota wait
+ *   (`throttled`); `shared`: a lookup this view's connections share (gateway/lookup-cache.js), which the view's own
+ *   signal does not end, as the connection that started it may close while others still wait for its answer
  */
 
 /** `Authorization` for a key id and secret (HTTP Basic), or for the admin token (Bearer). */
@@ -193,7 +195,8 @@ export class Tributary {
 	 * @returns {Promise<Answer>}
 	 */
 	call(method, path, body, options = {}) {
-		return throttled(() => this.once(method, path, body, options), [this.signal, options.signal], options.deadlineAt);
+		const signals = options.shared ? [options.signal] : [this.signal, options.signal];
+		return throttled(() => this.once(method, path, body, options), signals, options.deadlineAt);
 	}
 
 	/**
@@ -343,7 +346,8 @@ export class Tributary {
 	}
 	/**
 	 * Every topic these credentials may see: `GET /v1/topics` page after page (`next_cursor`), where `listTopics`
-	 * reads the first page only. A failed page is the answer.
+	 * reads the first page only. A failed page is the answer. A lookup the view's connections share (`TopicList.read`),
+	 * which its own connection's close does not end (`shared`).
 	 * @returns {Promise<Answer>} `{ topics }` when every page was read
 	 */
 	async listAllTopics() {
@@ -351,7 +355,7 @@ export class Tributary {
 		let cursor = null;
 		for (let page = 0; page < TOPIC_PAGES_MAX; page++) {
 			const after = cursor === null ? "" : `&cursor=${encodeURIComponent(cursor)}`;
-			const answer = await this.call("GET", `/v1/topics?limit=${TOPIC_PAGE_LIMIT}${after}`);
+			const answer = await this.call("GET", `/v1/topics?limit=${TOPIC_PAGE_LIMIT}${after}`, undefined, { shared: true });
 			if (answer.status !== 200) return answer;
 			topics.push(...answer.body.topics);
 			cursor = answer.body.next_cursor ?? null;
@@ -367,10 +371,11 @@ export class Tributary {
 	 * One config of a topic, through the Confluent mount (`{ name, value, … }`, the value as text): with the same right
 	 * as `describeTopic`, but the Worker reads only the topic's registry entry, where a describe also asks every
 	 * partition for its offsets.
-	 * @param {string} topic @param {string} name
+	 * @param {string} topic @param {string} name @param {CallOptions} [options] `shared` for a lookup shared (`TimestampTypes`)
 	 */
-	topicConfig(topic, name) {
-		return this.call("GET", `/kafka/v3/clusters/${CLUSTER_ID}/topics/${encodeURIComponent(topic)}/configs/${encodeURIComponent(name)}`);
+	topicConfig(topic, name, options = {}) {
+		const path = `/kafka/v3/clusters/${CLUSTER_ID}/topics/${encodeURIComponent(topic)}/configs/${encodeURIComponent(name)}`;
+		return this.call("GET", path, undefined, options);
 	}
 	/**
 	 * Creates a topic through the SDK's `topics.create`, for its rule on a try that may have landed (client/README.md,
