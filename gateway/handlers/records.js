@@ -378,9 +378,18 @@ export function withinResponseBytes(results, maxBytes) {
 	});
 }
 
+/**
+ * Every partition's long poll at once, until one answers with records (the others then cancelled), all end, or the
+ * connection closes: its polls are then cancelled, as no client reads their answer.
+ * @param {RequestContext} ctx @param {any[]} wanted @param {PartitionRead[]} immediate @param {number} waitMs
+ */
 async function longPoll(ctx, wanted, immediate, waitMs) {
 	const controller = new AbortController();
 	const results = [...immediate];
+	const ended = ctx.tributary.signal;
+	const cancel = () => controller.abort();
+	if (ended?.aborted) return results;
+	ended?.addEventListener("abort", cancel, { once: true });
 	await new Promise((resolve) => {
 		let pending = wanted.length;
 		wanted.forEach(({ topic, p, maxBytes }, i) => {
@@ -401,7 +410,7 @@ async function longPoll(ctx, wanted, immediate, waitMs) {
 					if (pending === 0) resolve(undefined);
 				});
 		});
-	});
+	}).finally(() => ended?.removeEventListener("abort", cancel));
 	return results;
 }
 

@@ -13,7 +13,7 @@ import { KAFKA } from "../../gateway/errors.js";
 import { decodeBatches } from "../../gateway/protocol/record-batch.js";
 import { waitUntil } from "../../scripts/lib/index.mjs";
 import { exchange } from "../e2e/lib/kafka.mjs";
-import { fetchRequest, gatewayOver } from "./lib/stand-in.mjs";
+import { connectClient, fetchRequest, gatewayOver } from "./lib/stand-in.mjs";
 
 const TOPIC = "waited";
 const PARTITIONS = 3;
@@ -106,5 +106,26 @@ test("a waiting Fetch is answered as soon as one partition gets a record, its ot
 	assert.deepEqual(
 		polls.filter((p) => p.closedEarly).map((p) => p.partition),
 		[0, 2],
+	);
+});
+
+test("a waiting Fetch whose connection closes: its long polls are closed with it, none left waiting", {
+	timeout: TEST_TIMEOUT_MS,
+}, async () => {
+	// From each log's end: nothing to read, so every partition long-polls.
+	const partitions = logs.map((log, partition) => ({ partition, fetchOffset: log.length, partitionMaxBytes: 1_048_576 }));
+	const client = await connectClient(gateway.port, "fetch-wait-closed");
+	void client.send("Fetch", 11, { ...fetchRequest([{ topic: TOPIC, partitions }]), maxWaitMs: FETCH_WAIT_MS }).catch(() => {});
+	await waitUntil(() => held.length === PARTITIONS, { timeoutMs: TEST_TIMEOUT_MS / 2, message: "every partition to long-poll" });
+	const polls = [...held];
+	client.close();
+	// The stand-in would hold them for FETCH_WAIT_MS, and the gateway wait past it: only the connection's close ends them.
+	await waitUntil(() => held.length === 0, {
+		timeoutMs: TEST_TIMEOUT_MS / 2,
+		message: "the long polls of the closed connection to be closed",
+	});
+	assert.deepEqual(
+		polls.map((p) => p.closedEarly),
+		[true, true, true],
 	);
 });
