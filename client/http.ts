@@ -262,27 +262,33 @@ function tryEnds(timeoutMs: number, caller: AbortSignal | undefined): { signal: 
 	};
 }
 
-/** `body` as it is, calling `onEnd` once it ends: read to its end, failed, or cancelled. */
+/**
+ * `body` as it is, calling `onEnd` once it ends: read to its end, failed, or cancelled. It reads `body` only as it is
+ * read (highWaterMark 0): a chunk taken ahead would still be read after the signal that errors `body` aborted.
+ */
 function untilEnd(body: ReadableStream<Uint8Array>, onEnd: () => void): ReadableStream<Uint8Array> {
 	const reader = body.getReader();
-	return new ReadableStream<Uint8Array>({
-		async pull(controller) {
-			try {
-				const { done, value } = await reader.read();
-				if (done) {
+	return new ReadableStream<Uint8Array>(
+		{
+			async pull(controller) {
+				try {
+					const { done, value } = await reader.read();
+					if (done) {
+						onEnd();
+						controller.close();
+					} else controller.enqueue(value);
+				} catch (error) {
 					onEnd();
-					controller.close();
-				} else controller.enqueue(value);
-			} catch (error) {
+					controller.error(error);
+				}
+			},
+			cancel(reason) {
 				onEnd();
-				controller.error(error);
-			}
+				return reader.cancel(reason);
+			},
 		},
-		cancel(reason) {
-			onEnd();
-			return reader.cancel(reason);
-		},
-	});
+		{ highWaterMark: 0 },
+	);
 }
 
 /** The error an answer carries, with its `Retry-After` (as `retry_after_ms`) among the details. */

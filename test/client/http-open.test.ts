@@ -67,3 +67,31 @@ it("a body being read when the caller's signal aborts ends, its read rejected", 
 	caller.abort(new Error("the caller is done"));
 	await expect(next).rejects.toThrow("the caller is done");
 });
+
+it("the body is read from fetch's only as the caller reads: a chunk come since is not read after the signal aborted", async () => {
+	const fetcher = async (request: Request): Promise<Response> => {
+		const body = new ReadableStream<Uint8Array>(
+			{
+				start(controller) {
+					controller.enqueue(new TextEncoder().encode(EVENT));
+					request.signal.addEventListener("abort", () => controller.error(request.signal.reason), { once: true });
+				},
+				// Asked only while a read of it waits (highWaterMark 0): the next event comes then, as one arriving would.
+				pull(controller) {
+					controller.enqueue(new TextEncoder().encode(EVENT));
+				},
+			},
+			{ highWaterMark: 0 },
+		);
+		return new Response(body, { headers: { "Content-Type": "text/event-stream" } });
+	};
+	const http = new Http({ url: BASE, token: "t", fetch: fetcher, retries: 0 });
+	const caller = new AbortController();
+	const response = await http.open("/live", { headers: {}, signal: caller.signal });
+	const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+	expect((await reader.read()).done).toBe(false);
+	// A turn of the event loop: time for a read ahead of the caller's, if any, to take the next event before the abort.
+	await new Promise((resolve) => setTimeout(resolve, 0));
+	caller.abort(new Error("the caller is done"));
+	await expect(reader.read(), "the caller's read after its abort").rejects.toThrow("the caller is done");
+});
