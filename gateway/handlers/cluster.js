@@ -222,16 +222,16 @@ function requestedPartitions(t) {
  * (`validate_only` on the `/kafka/v3` mount, whose errors carry Tributary's `error` object too) checks what a create
  * checks: the caller's right to create the topic, the name, every config's name and value, and that the name is free.
  * @param {RequestContext} ctx @param {string} name @param {number} partitions USE_DEFAULT for Tributary's default
- * @param {Record<string, string>} config
+ * @param {Record<string, string>} config @param {number} deadlineAt CreateTopics' timeout, which ends a quota wait
  */
-async function validateCreation(ctx, name, partitions, config) {
+async function validateCreation(ctx, name, partitions, config, deadlineAt) {
 	const body = {
 		topic_name: name,
 		...(partitions !== USE_DEFAULT ? { partitions_count: partitions } : {}),
 		configs: Object.entries(config).map(([name, value]) => ({ name, value })),
 		validate_only: true,
 	};
-	const answer = await ctx.tributary.call("POST", `/kafka/v3/clusters/${CLUSTER_ID}/topics`, body);
+	const answer = await ctx.tributary.call("POST", `/kafka/v3/clusters/${CLUSTER_ID}/topics`, body, { deadlineAt });
 	if (answer.status !== 200) return { errorCode: kafkaError(answer, "topic"), errorMessage: errorMessage(answer) };
 	// What the topic would get, as Kafka answers a dry run: the count asked for or the default, the replication factor
 	// Tributary reports for every topic, and every config (those the request set as its own, the rest defaults), as a
@@ -347,7 +347,8 @@ async function createOne(t, request, ctx) {
 	const checked = checkedCreation(t);
 	if ("errorCode" in checked) return { ...result, ...checked };
 	const { partitions, config } = checked;
-	if (request.validateOnly) return { ...result, ...(await validateCreation(ctx, t.name, partitions, config)) };
+	if (request.validateOnly)
+		return { ...result, ...(await validateCreation(ctx, t.name, partitions, config, deadlineAfter(request.timeoutMs))) };
 	return { ...result, ...(await createdTopic(ctx, t.name, partitions, config, request.timeoutMs)) };
 }
 

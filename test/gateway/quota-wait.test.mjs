@@ -22,10 +22,13 @@ let opened = 0;
 let onOpen = () => {};
 /** The stand-in's 429, as the Worker answers a key over its quota. */
 const OVER_QUOTA = { code: "quota_exceeded", message: "over its quota", retriable: true, retry_after_ms: RETRY_AFTER_MS };
-/** Topic admin calls received (a topic's delete, a partition's delete-records, a partition count's update): each refused 429. */
+/**
+ * Topic admin calls received (a topic's delete, a partition's delete-records, a partition count's update, a create's
+ * dry run): each refused 429.
+ */
 let adminSends = 0;
 const worker = routeServer((method, url) => {
-	const admin = method === "DELETE" || method === "PATCH" || url.pathname.endsWith("/delete-records");
+	const admin = method === "DELETE" || method === "PATCH" || url.pathname.endsWith("/delete-records") || url.pathname.endsWith("/topics");
 	if (!admin) return { status: 200, body: { name: "message.timestamp.type", value: "CreateTime" } };
 	adminSends += 1;
 	return { status: 429, body: { error: OVER_QUOTA } };
@@ -95,6 +98,16 @@ test("a Produce waiting out a 429 when its connection closes: the wait ends with
 
 /** Each topic admin request, over its key's quota: its wait ends at its timeoutMs, as Produce's does. */
 const ADMIN_REQUESTS = [
+	{
+		api: "CreateTopics",
+		version: 5,
+		body: {
+			topics: [{ name: "t", numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }],
+			timeoutMs: 500,
+			validateOnly: true,
+		},
+		errorOf: (/** @type {any} */ a) => a.topics[0].errorCode,
+	},
 	{
 		api: "DeleteTopics",
 		version: 5,
