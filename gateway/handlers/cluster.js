@@ -387,6 +387,9 @@ async function deleteTopic(ctx, name, askedId, deadlineAt) {
 	let topicId = askedId;
 	if (ctx.version >= TOPIC_IDS_FROM_DELETE_VERSION) {
 		const described = await ctx.tributary.describeTopic(name, deadlineAt);
+		// Past the deadline already (still over quota): nothing is sent after it.
+		if (kafkaError(described, "topic") === KAFKA.REQUEST_TIMED_OUT)
+			return deleted(name, askedId, KAFKA.REQUEST_TIMED_OUT, errorMessage(described));
 		const heldId = described.status === 200 ? wireTopicId(described.body.topic_id) : askedId;
 		if (askedId !== NO_TOPIC_ID && heldId !== askedId)
 			return deleted(null, askedId, KAFKA.UNKNOWN_TOPIC_ID, "This server does not host this topic ID.");
