@@ -88,6 +88,7 @@ export class GroupMember {
 	/** Whether the broker auto-commits this consumer's polls on the interval (see the module's comment). */
 	readonly #brokerCommits: boolean;
 	readonly #sessionTimeoutMs: number;
+	readonly #heartbeatIntervalMs: number;
 	readonly #maxPollIntervalMs: number;
 	/** The loop's turn, timed against `maxPollIntervalMs`. */
 	readonly #turn: LoopTurn;
@@ -128,6 +129,7 @@ export class GroupMember {
 		this.#owned = new Owned(options.beforeCommit, settings.autoCommitIntervalMs, turn);
 		this.#brokerCommits = settings.brokerCommits;
 		this.#sessionTimeoutMs = settings.sessionTimeoutMs;
+		this.#heartbeatIntervalMs = settings.heartbeatIntervalMs;
 		this.#maxPollIntervalMs = settings.maxPollIntervalMs;
 		this.#turn = turn;
 		this.#pollBase = pollBase(options, settings);
@@ -524,7 +526,7 @@ export class GroupMember {
 	}
 
 	#startHeartbeat(): void {
-		this.#heartbeat.start(this.#sessionTimeoutMs, (everyMs) => {
+		this.#heartbeat.start(this.#heartbeatIntervalMs, (everyMs) => {
 			// Not while a poll is under way (it is the heartbeat); each beat while it waits to poll again (refused polls kept no session).
 			const free = this.#pollBackoff.waiting || (this.#polling === null && Date.now() - this.#lastCallMs >= everyMs);
 			if (free) this.#sendHeartbeat().catch(() => {});

@@ -10,6 +10,8 @@ import { TributaryError } from "./errors.ts";
 export const POLL_RECORDS_DEFAULT = 500;
 export const POLL_WAIT_MS_DEFAULT = 1_000;
 export const SESSION_TIMEOUT_MS_DEFAULT = 45_000;
+/** By default heartbeats go out at a third of the session timeout, as Kafka's `heartbeat.interval.ms` suggests. */
+const HEARTBEATS_PER_SESSION = 3;
 /** Kafka's default `max.poll.interval.ms`: five minutes for the loop body between two records. */
 export const MAX_POLL_INTERVAL_MS_DEFAULT = 300_000;
 /** Kafka's bound on `max.poll.interval.ms` (an int), which is also the longest delay a timer keeps. */
@@ -33,6 +35,11 @@ export interface ConsumerOptions {
 	 */
 	readonly autoCommitIntervalMs?: number;
 	readonly sessionTimeoutMs?: number;
+	/**
+	 * How often the member's timer heartbeats while nothing else went out (Kafka's `heartbeat.interval.ms`, kafkajs's
+	 * `heartbeatInterval`): shorter than `sessionTimeoutMs`, so a beat keeps the session alive. Default a third of it.
+	 */
+	readonly heartbeatIntervalMs?: number;
 	/**
 	 * How long the loop body may keep a record before it comes back for the next one (Kafka's `max.poll.interval.ms`,
 	 * default 5 min). Past it the member leaves the group, although its heartbeat would keep it alive: its partitions
@@ -75,6 +82,7 @@ export interface ConsumerSettings {
 	/** Whether the broker auto-commits this consumer's polls on the interval (see consumer-member.ts's module comment). */
 	readonly brokerCommits: boolean;
 	readonly sessionTimeoutMs: number;
+	readonly heartbeatIntervalMs: number;
 	readonly maxPollIntervalMs: number;
 }
 
@@ -96,11 +104,20 @@ export function consumerSettings(options: ConsumerOptions): ConsumerSettings {
 			`maxPollIntervalMs must be a whole number of milliseconds, 1 to ${MAX_POLL_INTERVAL_MS_MAX}`,
 		);
 	}
+	const sessionTimeoutMs = options.sessionTimeoutMs ?? SESSION_TIMEOUT_MS_DEFAULT;
+	const heartbeatIntervalMs = options.heartbeatIntervalMs ?? Math.floor(sessionTimeoutMs / HEARTBEATS_PER_SESSION);
+	if (!Number.isSafeInteger(heartbeatIntervalMs) || heartbeatIntervalMs < 1 || heartbeatIntervalMs >= sessionTimeoutMs) {
+		throw new TributaryError(
+			"invalid_argument",
+			`heartbeatIntervalMs must be a whole number of milliseconds, 1 or more, below sessionTimeoutMs (${sessionTimeoutMs})`,
+		);
+	}
 	return {
 		autoCommit,
 		autoCommitIntervalMs,
 		brokerCommits: autoCommit && autoCommitIntervalMs > 0 && options.beforeCommit === undefined,
-		sessionTimeoutMs: options.sessionTimeoutMs ?? SESSION_TIMEOUT_MS_DEFAULT,
+		sessionTimeoutMs,
+		heartbeatIntervalMs,
 		maxPollIntervalMs,
 	};
 }

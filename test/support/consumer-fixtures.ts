@@ -73,10 +73,10 @@ export function latch(): [Promise<void>, () => void] {
 export function heartbeatOnDemand(): { now(): Promise<void> } {
 	const beats = new Map<HeartbeatTimer, () => void>();
 	const start = HeartbeatTimer.prototype.start;
-	const starts = vi.spyOn(HeartbeatTimer.prototype, "start").mockImplementation(function (this: HeartbeatTimer, sessionTimeoutMs, beat) {
+	const starts = vi.spyOn(HeartbeatTimer.prototype, "start").mockImplementation(function (this: HeartbeatTimer, everyMs, beat) {
 		// A period of 0: the beat's "nothing went out for a period" always holds.
 		beats.set(this, () => beat(0));
-		start.call(this, sessionTimeoutMs, beat);
+		start.call(this, everyMs, beat);
 	});
 	const sent = vi.spyOn(MemberCalls.prototype, "heartbeat");
 	onTestFinished(() => {
