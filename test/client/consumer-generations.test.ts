@@ -5,6 +5,7 @@
  */
 
 import { describe, expect, it } from "vitest";
+import { HEARTBEAT_SOON } from "../support/consumer-fixtures.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { wiredClient } from "../support/sdk.ts";
 import { createTopic, json, produce } from "../support/worker.ts";
@@ -18,8 +19,8 @@ const groupState = (group: string) => json<GroupState>("GET", `/v1/groups/${grou
 
 /**
  * The session of a member whose heartbeats a test holds while other members rebalance the group: it must outlast that
- * hold however slow the machine (a bound on a hung hold, not a measure). Its timer beats every third of it, so a
- * heartbeat is answered within a third of it once the hold ends.
+ * hold however slow the machine (a bound on a hung hold, not a measure). Its timer beats soon (`HEARTBEAT_SOON`),
+ * so a heartbeat is answered soon after the hold ends.
  */
 const SESSION_OUTLASTING_HOLD_MS = 30_000;
 
@@ -127,6 +128,7 @@ describe("SDK consumer across generations it did not see", { timeout: 30_000 }, 
 			...options,
 			autoCommit: false,
 			sessionTimeoutMs: SESSION_OUTLASTING_HOLD_MS,
+			...HEARTBEAT_SOON,
 			instanceId: `z-${group}`,
 			onAssign: (tps) => void assigned.push(...tps.map((tp) => tp.partition)),
 			beforeCommit: () => others(),
@@ -165,7 +167,7 @@ describe("SDK consumer across generations it did not see", { timeout: 30_000 }, 
 		const consumer = wiredClient().client.consumer({
 			...options,
 			autoCommit: false,
-			sessionTimeoutMs: 6_000, // a heartbeat from its timer every 2 s
+			...HEARTBEAT_SOON, // its timer's heartbeats follow each generation
 			instanceId: `z-${group}`,
 			onAssign: (tps) => changes.add(tps.map((tp) => `+${tp.partition}`)),
 			onRevoke: (tps) => changes.add(tps.map((tp) => `-${tp.partition}`)),

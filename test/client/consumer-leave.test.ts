@@ -14,7 +14,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { RebalanceCallbacks } from "../../client/consumer-callbacks.ts";
 import { type Consumer, type ConsumerOptions, type ConsumerRecord, Tributary } from "../../client/index.ts";
-import { filled, handedBoth, heartbeatOnDemand, latch } from "../support/consumer-fixtures.ts";
+import { filled, HEARTBEAT_SOON, handedBoth, heartbeatOnDemand, latch } from "../support/consumer-fixtures.ts";
 import { wiredClient } from "../support/sdk.ts";
 import { UNTIL_SEEN } from "../support/until.ts";
 import { ADMIN_TOKEN, BASE, call, json, produce, sized, workerFetch } from "../support/worker.ts";
@@ -204,13 +204,13 @@ describe("SDK consumer close() while a rebalance's onRevoke runs", { timeout: 30
 
 	it("the member's heartbeat goes on while the leave waits for that callback: a slow one does not outlive its session", async () => {
 		const step = heldStep();
-		// The shortest session: a heartbeat is due every third of it (2 s) while nothing else goes out.
+		// The shortest session, which a slow callback outlives but for the heartbeat.
 		const { group, wire, consumer, rebalance } = await handedBothRevoking(
 			"close-rebalance-heartbeat",
 			async (_, partitions) => {
 				if (partitions.includes(1)) await step.hold();
 			},
-			{ sessionTimeoutMs: 6_000 },
+			{ sessionTimeoutMs: 6_000, ...HEARTBEAT_SOON },
 		);
 		const isHeartbeat = (r: { path: string }) => r.path.endsWith("/heartbeat");
 		const { other, next } = await rebalance();
@@ -242,7 +242,8 @@ describe("SDK consumer close() while a rebalance's callback runs and another reb
 				log.push(`revoked ${partitions.join("+")}`);
 			},
 			{
-				sessionTimeoutMs: 6_000, // a heartbeat every 2 s follows the rebalance while the leave waits
+				sessionTimeoutMs: 6_000,
+				...HEARTBEAT_SOON, // a heartbeat soon follows the rebalance while the leave waits
 				onAssign: async (tps) => {
 					log.push(`assign ${tps.map((tp) => tp.partition).join("+")}`);
 					// A real round trip (once the group is known: not the first assignment's): a leave's onRevoke started
@@ -327,10 +328,13 @@ describe("SDK consumer close() while the onRevoke of a lost membership runs", { 
 			await step.hold();
 			order.push("revoked");
 		};
-		const { group, wire, consumer, it } = await handedBothRevoking("close-lost-revoking", onRevoke, { sessionTimeoutMs: 6_000 });
+		const { group, wire, consumer, it } = await handedBothRevoking("close-lost-revoking", onRevoke, {
+			sessionTimeoutMs: 6_000,
+			...HEARTBEAT_SOON,
+		});
 		const member = consumer.memberId as string;
 		expect((await call("DELETE", `/v1/groups/${group}/members/${member}?auto_commit=false`)).ok).toBe(true);
-		await step.entered; // the heartbeat (every 2 s) found the member gone: onRevoke on the partitions lost
+		await step.entered; // the heartbeat found the member gone: onRevoke on the partitions lost
 		expect(consumer.memberId).toBeNull();
 		void consumer.close(); // returns at once while a rebalance's callback runs
 		const settled = consumer.closed.then(() => order.push("closed"));
@@ -358,10 +362,13 @@ describe("SDK consumer close() while a rebalance's callback that throws runs", {
 
 	it("a lost membership's onRevoke: closed rejects with its error, though the leave finds no member to leave", async () => {
 		const held = heldThrowing();
-		const { group, wire, consumer, it } = await handedBothRevoking("close-lost-revoke-throws", held.run, { sessionTimeoutMs: 6_000 });
+		const { group, wire, consumer, it } = await handedBothRevoking("close-lost-revoke-throws", held.run, {
+			sessionTimeoutMs: 6_000,
+			...HEARTBEAT_SOON,
+		});
 		const member = consumer.memberId as string;
 		expect((await call("DELETE", `/v1/groups/${group}/members/${member}?auto_commit=false`)).ok).toBe(true);
-		await held.entered; // the heartbeat (every 2 s) found the member gone: onRevoke on the partitions lost
+		await held.entered; // the heartbeat found the member gone: onRevoke on the partitions lost
 		void consumer.close(); // returns at once while a rebalance's callback runs
 		held.proceed();
 		await expect(consumer.closed, "closed rejects with the callback's error").rejects.toBe(held.failure);
@@ -376,10 +383,10 @@ describe("SDK consumer close() while a rebalance's callback that throws runs", {
 			async (_, partitions) => {
 				if (partitions.length === 1 && partitions[0] === 1) await held.run();
 			},
-			{ sessionTimeoutMs: 6_000 },
+			{ sessionTimeoutMs: 6_000, ...HEARTBEAT_SOON },
 		);
 		const other = wiredClient().client.consumer({ ...options, instanceId: `z-${group}` });
-		await other.join(); // takes partition 1: the heartbeat (every 2 s) follows, its onRevoke held
+		await other.join(); // takes partition 1: the heartbeat follows, its onRevoke held
 		await held.entered;
 		void consumer.close(); // returns at once while a rebalance's callback runs
 		held.proceed();
@@ -569,10 +576,10 @@ describe("SDK consumer close() whose final auto-commit fails and a callback thro
 				log.push("callback threw");
 				throw callbackFailure;
 			},
-			{ autoCommit: true, beforeCommit: commit.beforeCommit, sessionTimeoutMs: 6_000 },
+			{ autoCommit: true, beforeCommit: commit.beforeCommit, sessionTimeoutMs: 6_000, ...HEARTBEAT_SOON },
 		);
 		const other = wiredClient().client.consumer({ ...options, instanceId: `z-${group}` });
-		await other.join(); // takes partition 1: the heartbeat (every 2 s) follows, and its onRevoke throws
+		await other.join(); // takes partition 1: the heartbeat follows, and its onRevoke throws
 		await expect.poll(() => revoked, UNTIL_SEEN).toEqual([[1]]);
 		commit.arm();
 		await expect(consumer.close(), "the rebalance listener's error, as Kafka's close() throws").rejects.toBe(callbackFailure);

@@ -7,7 +7,7 @@
 
 import { describe, expect, it } from "vitest";
 import type { Consumer, ConsumerRecord, TopicPartition } from "../../client/index.ts";
-import { filled } from "../support/consumer-fixtures.ts";
+import { filled, HEARTBEAT_SOON } from "../support/consumer-fixtures.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { wiredClient } from "../support/sdk.ts";
 import { UNTIL_SEEN } from "../support/until.ts";
@@ -293,11 +293,11 @@ describe("SDK consumer stop() or close() awaited in onRevoke", { timeout: 20_000
 		const options = { group, topics: [topic], from: "earliest" as const, waitMs: 50, strategy: "range" as const };
 		const revoked: TopicPartition[][] = [];
 		const wire = wiredClient();
-		// A short session: the heartbeat (a third of it) is what follows the rebalance while the loop body is busy.
+		// The heartbeat's timer is what follows the rebalance while the loop body is busy.
 		const consumer: Consumer = wire.client.consumer({
 			...options,
 			instanceId: `a-${group}`,
-			sessionTimeoutMs: 6_000,
+			...HEARTBEAT_SOON,
 			onRevoke: async (partitions) => {
 				revoked.push(partitions);
 				await consumer.stop(); // a process told to shut down while a rebalance is under way

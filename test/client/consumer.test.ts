@@ -6,7 +6,7 @@
 
 import { describe, expect, it } from "vitest";
 import type { Consumer, ConsumerRecord, TopicPartition } from "../../client/index.ts";
-import { latch } from "../support/consumer-fixtures.ts";
+import { HEARTBEAT_SOON, latch } from "../support/consumer-fixtures.ts";
 import { expire, forceMetadataRefresh } from "../support/group.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { wiredClient } from "../support/sdk.ts";
@@ -428,8 +428,8 @@ describe("SDK consumer commits and membership", { timeout: 30_000 }, () => {
  * follow them in generation order, or an older assignment put back over a newer poll's skips that poll's records of
  * the partition it gave back: the broker has already moved its position past them.
  */
-// Each test waits on heartbeat timers (every 2 s) on its own topic, group and client: run together, the file waits
-// about as long as the longest of them rather than all three in turn.
+// Each test waits on heartbeat timers on its own topic, group and client: run together, the file waits about as long
+// as the longest of them rather than all three in turn.
 describe.concurrent("SDK consumer follows answers in generation order", { timeout: 60_000 }, () => {
 	/** A topic of two partitions with 5 records each, and the options of a group reading it from the earliest offset. */
 	async function twoPartitions(name: string) {
@@ -439,7 +439,6 @@ describe.concurrent("SDK consumer follows answers in generation order", { timeou
 			topic,
 			[0, 1].flatMap((partition) => Array.from({ length: 5 }, (_, i) => ({ value: i, partition }))),
 		);
-		// Heartbeats every 2 s (a third of the session).
 		const options = {
 			group: uniqueTopic("g"),
 			topics: [topic],
@@ -447,6 +446,7 @@ describe.concurrent("SDK consumer follows answers in generation order", { timeou
 			maxRecords: 100,
 			waitMs: 50,
 			sessionTimeoutMs: 6_000,
+			...HEARTBEAT_SOON, // the timer's heartbeat, which the tests wait for while a loop is slow, comes soon
 		};
 		return { topic, options };
 	}

@@ -12,6 +12,13 @@ import { wiredClient } from "./sdk.ts";
 import { UNTIL_SEEN } from "./until.ts";
 import { createTopic, produce } from "./worker.ts";
 
+/**
+ * The period of a member's heartbeat timer in a test that waits for that timer's beat to follow a rebalance or to
+ * find its member gone, while the loop body is busy: a tenth of a second, not the default third of the session (2 s
+ * at the shortest, 6 s), so the test waits on the event, not on the timer.
+ */
+export const HEARTBEAT_SOON = { heartbeatIntervalMs: 100 } as const;
+
 /** A one-partition topic of `count` records and a group name. */
 export async function filled(name: string, count: number) {
 	const topic = uniqueTopic(name);
