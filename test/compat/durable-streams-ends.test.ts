@@ -7,7 +7,8 @@
  * given back twice (an answer lost), or taken by a fork whose take's answer was lost (the fork is then ended). A
  * partition's alarm run reads the stream's state once to end it; the edge's walk up a fork chain that stops at a failed
  * link is finished by the links' alarms. A fork whose create's answer was lost takes its reference when the retry finds
- * it, and a repeat whose take fails leaves the fork as it was. Ids held keep their count against releases without one.
+ * it, and a repeat whose take fails leaves the fork as it was. Ids held keep their count against releases without one. A fork
+ * deleted before its take lands has the reference given back by its create.
  */
 import { createExecutionContext, runDurableObjectAlarm, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
@@ -459,6 +460,33 @@ describe("a fork whose create landed, its answer lost", { timeout: 30_000 }, () 
 			forkHead: 200,
 			sourceDeleted: 204,
 			whileForked: 410,
+		});
+	});
+});
+
+describe("a fork deleted between its create and its take of its source", { timeout: 30_000 }, () => {
+	it("gives the reference back: the source, deleted, then goes for good", async () => {
+		const source = await stream("deleted-before-take");
+		const sourceId = await topicIdOf(streamTopic(source));
+		const forkPath = `${source}-fork`;
+		const original = PartitionLog.prototype.streamReference;
+		let forkDeleted = 0;
+		vi.spyOn(PartitionLog.prototype, "streamReference").mockImplementation(async function (this: PartitionLog, id, d, ...rest) {
+			// The fork's DELETE lands (and its end gives back a reference not taken yet) before the take.
+			if (id === sourceId && d === 1 && forkDeleted === 0) forkDeleted = (await call("DELETE", `${DS}/${forkPath}`)).status;
+			return original.call(this, id, d, ...rest);
+		});
+		const created = await call("PUT", `${DS}/${forkPath}`, { headers: { ...TEXT, "Stream-Forked-From": `${DS}/${source}` } });
+		const forkHead = (await call("HEAD", `${DS}/${forkPath}`)).status;
+		const sourceDeleted = (await call("DELETE", `${DS}/${source}`)).status;
+		const head = (await call("HEAD", `${DS}/${source}`)).status;
+		expect({ created: created.status, forkDeleted, forkHead, sourceDeleted, head, stored: await stored(source) }).toEqual({
+			created: 201,
+			forkDeleted: 204,
+			forkHead: 404,
+			sourceDeleted: 204,
+			head: 404,
+			stored: false,
 		});
 	});
 });

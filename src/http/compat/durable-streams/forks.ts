@@ -20,7 +20,7 @@ import type { EncodedRecord } from "../../../shared/record-codec.ts";
 import { streamTopic } from "../../../shared/stream-names.ts";
 import { isJsonContentType } from "../../../shared/stream-rules.ts";
 import { partitionLog } from "../../../shared/stubs.ts";
-import { onStream } from "../../../topic/stream-topics.ts";
+import { onStream, releaseReference } from "../../../topic/stream-topics.ts";
 import { type Payload, payloadRecord, payloads, truncatedRecord } from "./codec.ts";
 import { badRequest, type EdgeFailure } from "./errors.ts";
 
@@ -56,12 +56,25 @@ export async function copyForFork(env: Env, sourcePath: string, forkOffset: numb
  * should the take have landed unanswered: a reference is only ever held by a fork that gives it back. A repeat's fork
  * stays (it may hold its reference already). The refusal, or null.
  */
-export async function holdSource(env: Env, topic: string, sourcePath: string, hold: string, created: boolean): Promise<EdgeFailure | null> {
+export async function holdSource(
+	env: Env,
+	topic: string,
+	forkId: string | undefined,
+	sourcePath: string,
+	hold: string,
+	created: boolean,
+): Promise<EdgeFailure | null> {
 	// Refused until the source answers: a take that throws ends the fork too, and its error goes on up unchanged.
 	let refused: EdgeFailure | null = { kind: "fork_source_missing" };
 	try {
 		const taken = await onStream(env, streamTopic(sourcePath), async (log, meta) => log.streamReference(meta.topicId, 1, hold));
 		refused = taken.ok ? null : sourceFailure(taken.failure);
+		// The fork deleted before the take landed gave back nothing at its end: the reference goes back now (by id, so
+		// once, should that end still be under way). Another stream at the path since has another topic id.
+		const fork = taken.ok ? await onStream(env, topic, async (log, meta) => log.streamHead(meta.topicId)) : null;
+		if (fork !== null && (fork.ok ? fork.meta?.topicId !== forkId : fork.failure.kind === "not_found")) {
+			await endStream(env, await releaseReference(env, sourcePath, hold));
+		}
 		return refused;
 	} finally {
 		if (refused !== null && created) {

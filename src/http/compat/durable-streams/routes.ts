@@ -181,7 +181,7 @@ async function create(c: C): Promise<Response> {
 	const { created, view, hold } = result.value;
 	// A fork takes its reference on its source now that it exists to give it back when it ends; a repeat takes the one
 	// stored (the first create's take may not have come), and a new fork refused is ended.
-	const refused = hold ? await holdSource(c.env, topic, settings.forkedFrom as string, hold, created) : null;
+	const refused = hold ? await holdSource(c.env, topic, result.meta?.topicId, settings.forkedFrom as string, hold, created) : null;
 	if (refused !== null) return failureResponse(c, refused);
 	c.header("Content-Type", view.contentType);
 	c.header(HEADER.nextOffset, formatOffset(view.nextOffset));
