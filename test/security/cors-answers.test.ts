@@ -1,13 +1,15 @@
 /**
  * With CORS on, every answer's headers by name and value: a produce, errors (the router's, authentication's and a
  * route's), a preflight and a live stream, for a list of origins and for `*`. And a route's own value of a header
- * CORS sets is the one answered, whether the route set it on Hono's context or built its Response itself.
+ * CORS sets is the one answered, whether the route set it on Hono's context or built its Response itself. A request to
+ * exactly `/ds` gets the Durable Streams mount's CORS alone, as one under it does.
  */
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import { app } from "../../src/http/app.ts";
+import { STREAMS_CORS } from "../../src/http/compat/durable-streams/routes.ts";
 import { API_CORS, answerCors } from "../../src/http/middleware/cors.ts";
 import { SECURITY_HEADERS } from "../../src/http/middleware/security-headers.ts";
 import { uniqueTopic } from "../support/names.ts";
@@ -136,4 +138,30 @@ describe("a route's own value of a header CORS sets", () => {
 			expect(response.headers.get("Vary")).toBe("Origin");
 		});
 	}
+});
+
+describe("a request to exactly the Durable Streams mount, /ds", () => {
+	it("is answered by its CORS policy alone: one Vary: Origin, its headers exposed and, to a preflight, its methods", async () => {
+		const setting = `${ORIGIN}, https://admin.example`;
+		const answer = await worker(setting, new Request(`${BASE}/ds`, { headers: { Origin: ORIGIN } }));
+		const preflight = await worker(
+			setting,
+			new Request(`${BASE}/ds`, { method: "OPTIONS", headers: { Origin: ORIGIN, "Access-Control-Request-Method": "PUT" } }),
+		);
+		const cors = (response: Response) => ({
+			origin: response.headers.get("Access-Control-Allow-Origin"),
+			exposed: response.headers.get("Access-Control-Expose-Headers"),
+			methods: response.headers.get("Access-Control-Allow-Methods"),
+			vary: response.headers.get("Vary"),
+		});
+		expect({ answer: cors(answer), preflight: cors(preflight) }).toEqual({
+			answer: { origin: ORIGIN, exposed: STREAMS_CORS.exposeHeaders, methods: null, vary: "Origin" },
+			preflight: {
+				origin: ORIGIN,
+				exposed: STREAMS_CORS.exposeHeaders,
+				methods: STREAMS_CORS.allowMethods,
+				vary: "Origin, Access-Control-Request-Headers",
+			},
+		});
+	});
 });

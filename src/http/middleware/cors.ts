@@ -98,14 +98,15 @@ export const API_CORS = corsPolicy(
 );
 
 /**
- * The API's CORS, for every path but those under `ownCors`: a mount that answers CORS by its own policy (Durable
+ * The API's CORS, for every path but `ownCors` and those under it: a mount that answers CORS by its own policy (Durable
  * Streams), which a browser's preflight must reach, not this one's headers and methods.
  */
 export function corsFromEnv(ownCors: string): MiddlewareHandler<{ Bindings: Env }> {
 	const own = `${ownCors}/`;
 	return async function corsFromEnv(c, next) {
 		const origins = corsOrigins(c.env);
-		if (origins.length === 0 || c.req.path.startsWith(own)) return next();
+		// The mount itself too (`/ds`): one policy a path, never both mounts' headers.
+		if (origins.length === 0 || `${c.req.path}/`.startsWith(own)) return next();
 		return answerCors(c, next, origins.includes("*") ? "*" : origins, API_CORS);
 	};
 }
