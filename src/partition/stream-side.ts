@@ -83,7 +83,7 @@ export class StreamSide {
 			return done({ created: false, view: this.#view(found.value), hold: found.value.hold });
 		}
 		if (found.failure.kind === "gone") return fail({ kind: "blocked_by_forks" });
-		if (found.failure.kind !== "not_found" || found.failure.expired) return found;
+		if (found.failure.kind !== "not_found" || found.failure.expired || request.repeatOnly) return found;
 		// A stream made before its records: appending them first means a failed append leaves no stream behind.
 		if (request.records.length > 0) {
 			const appended = this.#host.append({ topicId: request.topicId, configVersion: request.configVersion, records: request.records });

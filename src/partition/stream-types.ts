@@ -50,6 +50,8 @@ export interface StreamCreateRequest {
 	readonly settings: StreamSettings;
 	/** Initial records: a fork's inherited prefix, then the create's body. */
 	readonly records: readonly EncodedRecord[];
+	/** Only a repeat: a stream missing is not created (a fork's repeat without its source). */
+	readonly repeatOnly?: boolean;
 }
 
 export interface StreamCreated {

@@ -13,6 +13,7 @@
 import { createExecutionContext, runDurableObjectAlarm, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { formatOffset } from "../../src/http/compat/durable-streams/protocol.ts";
 import worker from "../../src/index.ts";
 import { PartitionLog } from "../../src/partition/partition-log.ts";
 import { ALARM_RETRIES_MAX, DS_DROP_CHECK_MS, DS_DROP_RETRY_MS_MAX } from "../../src/shared/limits.ts";
@@ -486,6 +487,35 @@ describe("a fork deleted between its create and its take of its source", { timeo
 			forkHead: 404,
 			sourceDeleted: 204,
 			head: 404,
+			stored: false,
+		});
+	});
+});
+
+describe("a repeated create of a fork whose source was deleted since", { timeout: 30_000 }, () => {
+	it("answers 200 as any repeat of a create does, the fork holding its source until it is deleted", async () => {
+		const source = await stream("repeat-source-gone");
+		const forked = await fork(source, "fork", TEXT);
+		const sourceDeleted = (await call("DELETE", `${DS}/${source}`)).status;
+		const repeat = await call("PUT", `${DS}/${forked}`, { headers: { ...TEXT, "Stream-Forked-From": `${DS}/${source}` } });
+		const whileForked = (await call("HEAD", `${DS}/${source}`)).status;
+		const forkDeleted = (await call("DELETE", `${DS}/${forked}`)).status;
+		const afterFork = (await call("HEAD", `${DS}/${source}`)).status;
+		expect({
+			sourceDeleted,
+			repeated: repeat.status,
+			nextOffset: repeat.headers.get("Stream-Next-Offset"),
+			whileForked,
+			forkDeleted,
+			afterFork,
+			stored: await stored(source),
+		}).toEqual({
+			sourceDeleted: 204,
+			repeated: 200,
+			nextOffset: formatOffset(1),
+			whileForked: 410,
+			forkDeleted: 204,
+			afterFork: 404,
 			stored: false,
 		});
 	});

@@ -18,7 +18,7 @@
 
 import type { Context } from "hono";
 import { topicResource } from "../../../auth/acl.ts";
-import type { StreamRead, StreamResult } from "../../../partition/stream-types.ts";
+import type { StreamRead, StreamResult, StreamView } from "../../../partition/stream-types.ts";
 import type { Utf8Parts } from "../../../partition/types.ts";
 import { assert } from "../../../shared/assert.ts";
 import { ApiError } from "../../../shared/errors.ts";
@@ -166,7 +166,11 @@ async function create(c: C): Promise<Response> {
 	if (settings.forkedFrom !== null) {
 		requireAccess(c, topicResource(streamTopic(settings.forkedFrom)), "consume");
 		const fork = await copyForFork(c.env, settings.forkedFrom, request.forkOffset, settings.forkSubOffset);
-		if (!fork.ok) return failureResponse(c, fork.failure);
+		if (!fork.ok) {
+			// The protocol's idempotent create: an existing fork asked again is 200, its source gone or missing or not.
+			const repeat = fork.failure.kind === "log" ? null : await repeatOfFork(c.env, topic, settings);
+			return repeat === null ? failureResponse(c, fork.failure) : answerCreate(c, path, repeat, false);
+		}
 		if (settings.contentType !== "" && normalizeContentType(settings.contentType) !== normalizeContentType(fork.source.contentType)) {
 			return failureResponse(c, { kind: "content_type_mismatch", contentType: fork.source.contentType });
 		}
@@ -183,11 +187,29 @@ async function create(c: C): Promise<Response> {
 	// stored (the first create's take may not have come), and a new fork refused is ended.
 	const refused = hold ? await holdSource(c.env, topic, result.meta?.topicId, settings.forkedFrom as string, hold, created) : null;
 	if (refused !== null) return failureResponse(c, refused);
+	return answerCreate(c, path, view, created);
+}
+
+function answerCreate(c: C, path: string, view: StreamView, created: boolean): Response {
 	c.header("Content-Type", view.contentType);
 	c.header(HEADER.nextOffset, formatOffset(view.nextOffset));
 	if (view.closed) c.header(HEADER.closed, "true");
 	if (created) c.header("Location", `${new URL(c.req.url).origin}${STREAM_PREFIX}${encodeURI(path)}`);
 	return c.body(null, created ? 201 : 200);
+}
+
+/**
+ * A repeated create of a fork whose source is gone or missing since: the fork's view when it exists with the settings
+ * asked (what it inherited resolved against its own), else null. No reference is taken: a source gone takes none.
+ */
+async function repeatOfFork(env: Env, topic: string, settings: StreamSettings): Promise<StreamView | null> {
+	const found = await onStream(env, topic, async (log, meta) => log.streamHead(meta.topicId));
+	if (!found.ok) return null;
+	const asked = { ...resolveFork(settings, found.value, 0), forkOffset: settings.forkOffset };
+	const repeat = await onStream(env, topic, async (log, m) =>
+		log.streamCreate({ topicId: m.topicId, configVersion: m.configVersion, settings: asked, records: [], repeatOnly: true }),
+	);
+	return repeat.ok ? repeat.value.view : null;
 }
 
 async function createStream(env: Env, topic: string, settings: StreamSettings, records: EncodedRecord[]) {
