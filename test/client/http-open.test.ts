@@ -48,48 +48,46 @@ it("opens on one signal, each read to its end, cancelled, refused or failed, lea
 	expect(held.size, "listeners left on the caller's signal after 40 opens").toBe(0);
 });
 
-it("a body being read when the caller's signal aborts ends, its read rejected", async () => {
-	const fetcher = async (request: Request): Promise<Response> => {
-		const body = new ReadableStream<Uint8Array>({
-			start(controller) {
-				controller.enqueue(new TextEncoder().encode(EVENT));
-				request.signal.addEventListener("abort", () => controller.error(request.signal.reason), { once: true });
-			},
-		});
-		return new Response(body, { headers: { "Content-Type": "text/event-stream" } });
-	};
-	const http = new Http({ url: BASE, token: "t", fetch: fetcher, retries: 0 });
-	const caller = new AbortController();
-	const response = await http.open("/live", { headers: {}, signal: caller.signal });
-	const reader = (response.body as ReadableStream<Uint8Array>).getReader();
-	expect((await reader.read()).done).toBe(false);
-	const next = reader.read();
-	caller.abort(new Error("the caller is done"));
-	await expect(next).rejects.toThrow("the caller is done");
-});
-
-it("the body is read from fetch's only as the caller reads: a chunk come since is not read after the signal aborted", async () => {
-	const fetcher = async (request: Request): Promise<Response> => {
+/**
+ * A fetch answering an event stream of one event that errors when its request's signal aborts; with `more`, each read
+ * waiting on it is given one more event (highWaterMark 0: asked only then, as one arriving would be).
+ */
+function eventStream(more: boolean) {
+	return async (request: Request): Promise<Response> => {
 		const body = new ReadableStream<Uint8Array>(
 			{
 				start(controller) {
 					controller.enqueue(new TextEncoder().encode(EVENT));
 					request.signal.addEventListener("abort", () => controller.error(request.signal.reason), { once: true });
 				},
-				// Asked only while a read of it waits (highWaterMark 0): the next event comes then, as one arriving would.
-				pull(controller) {
-					controller.enqueue(new TextEncoder().encode(EVENT));
-				},
+				pull: more ? (controller) => controller.enqueue(new TextEncoder().encode(EVENT)) : undefined,
 			},
-			{ highWaterMark: 0 },
+			{ highWaterMark: more ? 0 : 1 },
 		);
 		return new Response(body, { headers: { "Content-Type": "text/event-stream" } });
 	};
-	const http = new Http({ url: BASE, token: "t", fetch: fetcher, retries: 0 });
-	const caller = new AbortController();
+}
+
+/** The body of an `open` of `eventStream(more)` on `caller`'s signal, its first event read. */
+async function openedAndRead(more: boolean, caller: AbortController): Promise<ReadableStreamDefaultReader<Uint8Array>> {
+	const http = new Http({ url: BASE, token: "t", fetch: eventStream(more), retries: 0 });
 	const response = await http.open("/live", { headers: {}, signal: caller.signal });
 	const reader = (response.body as ReadableStream<Uint8Array>).getReader();
 	expect((await reader.read()).done).toBe(false);
+	return reader;
+}
+
+it("a body being read when the caller's signal aborts ends, its read rejected", async () => {
+	const caller = new AbortController();
+	const reader = await openedAndRead(false, caller);
+	const next = reader.read();
+	caller.abort(new Error("the caller is done"));
+	await expect(next).rejects.toThrow("the caller is done");
+});
+
+it("the body is read from fetch's only as the caller reads: a chunk come since is not read after the signal aborted", async () => {
+	const caller = new AbortController();
+	const reader = await openedAndRead(true, caller);
 	// A turn of the event loop: time for a read ahead of the caller's, if any, to take the next event before the abort.
 	await new Promise((resolve) => setTimeout(resolve, 0));
 	caller.abort(new Error("the caller is done"));
