@@ -92,7 +92,7 @@ const wranglerFailed = wranglerFailures();
 
 /** Whether `test`, which failed with `error`, runs again for a request wrangler dev failed in its try (taking it). */
 function wranglerFailedIt(test, error) {
-	if (!wranglerFailed.take(test, error)) return false;
+	if (!wranglerFailed.take(test)) return false;
 	process.stderr.write(
 		`conformance: a test failed (${error.message}) after wrangler dev failed a request of its own that could not be sent again: run again\n`,
 	);

@@ -9,8 +9,6 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { wranglerFailures } from "../e2e/lib/wrangler-failures.mjs";
 
-const proxy503 = { message: "expected 200, got 503" };
-
 test("a request wrangler dev failed re-runs the test that sent it, once, and no other", async () => {
 	const failures = wranglerFailures();
 	const hit = { name: "hit" };
@@ -22,10 +20,11 @@ test("a request wrangler dev failed re-runs the test that sent it, once, and no 
 		}),
 		failures.during(other, async () => undefined),
 	]);
-	assert.equal(failures.take(other, proxy503), false, "another test's own 503 is not excused by it");
-	assert.equal(failures.take(hit, { message: "expected 3 records, got 2" }), false, "a failure that does not say so");
-	assert.equal(failures.take(hit, proxy503), true);
-	assert.equal(failures.take(hit, proxy503), false, "taken once");
+	assert.equal(failures.take(other), false, "another test's own 503 is not excused by it");
+	// Whatever its failure says: the suite's assertions often name no status (a fast-check property over appends
+	// failed "expected false to be true" on `response.ok` after its own append met the proxy's 503).
+	assert.equal(failures.take(hit), true, "its own try's failure, worded as it is");
+	assert.equal(failures.take(hit), false, "taken once");
 });
 
 test("a request failed in a try that passed does not excuse a later try's failure", async () => {
@@ -34,5 +33,5 @@ test("a request failed in a try that passed does not excuse a later try's failur
 	await failures.during(flaky, async () => failures.seen());
 	// That try passed; the next one fails with a 503 of the Worker's own.
 	await failures.during(flaky, async () => undefined);
-	assert.equal(failures.take(flaky, proxy503), false);
+	assert.equal(failures.take(flaky), false);
 });
