@@ -214,28 +214,32 @@ async function referenceFails(topic: string, delta: 1 | -1, lands: boolean): Pro
 	});
 }
 
+/**
+ * The source deleted, then fork `lost` deleted twice, its first release landing unanswered (and retried), then fork
+ * `other`: what each step answered, and whether the source's records are still stored.
+ */
+async function releasedTwice(source: string, lost: string, other: string) {
+	expect((await call("DELETE", `${DS}/${source}`)).status).toBe(204);
+	vi.spyOn(console, "error").mockImplementation(() => undefined);
+	await referenceFails(streamTopic(source), -1, true);
+	const first = (await call("DELETE", `${DS}/${lost}`)).status;
+	const again = (await call("DELETE", `${DS}/${lost}`)).status;
+	const whileForked = (await call("HEAD", `${DS}/${source}`)).status;
+	const otherDeleted = (await call("DELETE", `${DS}/${other}`)).status;
+	const afterLastFork = (await call("HEAD", `${DS}/${source}`)).status;
+	return { first, again, whileForked, otherDeleted, afterLastFork, stored: await stored(source) };
+}
+
+/** `releasedTwice` with the release counted once: the source held for the other fork, then gone with it. */
+const RELEASED_ONCE = { first: 503, again: 404, whileForked: 410, otherDeleted: 204, afterLastFork: 404, stored: false };
+
 describe("a fork's release whose answer was lost", { timeout: 30_000 }, () => {
 	it("is given again by the retry but counted once: the deleted source holds for its other fork, then goes", async () => {
 		const source = await stream("release-lost");
 		const lost = await fork(source, "lost", TEXT);
 		const other = await fork(source, "other", TEXT);
-		expect((await call("DELETE", `${DS}/${source}`)).status).toBe(204);
-		vi.spyOn(console, "error").mockImplementation(() => undefined);
-		await referenceFails(streamTopic(source), -1, true);
-		const first = (await call("DELETE", `${DS}/${lost}`)).status;
-		const again = (await call("DELETE", `${DS}/${lost}`)).status;
 		// Counted twice, the release would have ended the source although `other` still holds it.
-		const whileForked = (await call("HEAD", `${DS}/${source}`)).status;
-		const otherDeleted = (await call("DELETE", `${DS}/${other}`)).status;
-		const afterLastFork = (await call("HEAD", `${DS}/${source}`)).status;
-		expect({ first, again, whileForked, otherDeleted, afterLastFork, stored: await stored(source) }).toEqual({
-			first: 503,
-			again: 404,
-			whileForked: 410,
-			otherDeleted: 204,
-			afterLastFork: 404,
-			stored: false,
-		});
+		expect(await releasedTwice(source, lost, other)).toEqual(RELEASED_ONCE);
 	});
 });
 
@@ -396,23 +400,8 @@ describe("a fork and its source stored before references had ids", { timeout: 30
 			});
 		}
 		const after = await fork(source, "after", TEXT);
-		expect((await call("DELETE", `${DS}/${source}`)).status).toBe(204);
-		vi.spyOn(console, "error").mockImplementation(() => undefined);
 		// The release without an id lands twice (its answer lost, retried): it may not take the other fork's count.
-		await referenceFails(streamTopic(source), -1, true);
-		const first = (await call("DELETE", `${DS}/${before}`)).status;
-		const again = (await call("DELETE", `${DS}/${before}`)).status;
-		const whileForked = (await call("HEAD", `${DS}/${source}`)).status;
-		const afterDeleted = (await call("DELETE", `${DS}/${after}`)).status;
-		const afterLastFork = (await call("HEAD", `${DS}/${source}`)).status;
-		expect({ first, again, whileForked, afterDeleted, afterLastFork, stored: await stored(source) }).toEqual({
-			first: 503,
-			again: 404,
-			whileForked: 410,
-			afterDeleted: 204,
-			afterLastFork: 404,
-			stored: false,
-		});
+		expect(await releasedTwice(source, before, after)).toEqual(RELEASED_ONCE);
 	});
 });
 
