@@ -1,8 +1,9 @@
 /**
  * @module
  * The one error model. Durable Objects return expected failures as values (`Result`), because a thrown custom
- * error loses its fields across RPC; the edge maps each `ErrorCode` to a status and retriability in one exhaustive
- * record (`ERRORS` in src/http/errors.ts) and renders `{"error":{"code","message","retriable",…details}}`.
+ * error loses its fields across RPC; the edge maps each `ErrorCode` to a status in one exhaustive record and its
+ * retriability by one set (`STATUSES`, `RETRIABLE` in src/http/errors.ts) and renders `{"error":{"code","message",
+ * "retriable",…details}}`.
  */
 
 import { OVERLOADED_RETRY_AFTER_MS } from "./limits.ts";
