@@ -18,57 +18,49 @@ import { createTopic, produce } from "../support/worker.ts";
 
 afterEach(() => vi.restoreAllMocks());
 
+/**
+ * A tail on a new topic (paying its key's fetch quota when `paying`) whose `tailLog[method]` throws `bug` once, then
+ * two records produced: how it closed, what it was sent, and the error lines that name `bug`.
+ */
+async function tailBrokenOnce(method: "readNow" | "payFetch", bug: Error, paying: boolean) {
+	const topic = uniqueTopic();
+	await createTopic(topic, 1);
+	const quota = { fetch_bytes_per_sec: 1_000_000 };
+	const key = paying ? await createKey([{ resource: `topic:${topic}`, operations: ["consume"] }], quota) : undefined;
+	const tail = await openTail(topic, "", key?.secret);
+	const error = vi.spyOn(console, "error").mockImplementation(() => undefined);
+	vi.spyOn(console, "warn").mockImplementation(() => undefined);
+	await runInDurableObject(await partitionStub(topic), (instance) =>
+		throwOnce((instance as unknown as { followers: { tailLog: Record<typeof method, () => void> } }).followers.tailLog, method, bug),
+	);
+	await produce(topic, [{ value: "a" }]);
+	// The call works again: a tail left open is sent both records with this append.
+	await produce(topic, [{ value: "b" }]);
+	await tail.until(() => tail.closed() !== null || tail.values().length === 2);
+	const logged = error.mock.calls.map(([line]) => String(line)).filter((line) => line.includes(bug.message));
+	return { closed: tail.closed(), values: tail.values(), logged };
+}
+
 describe.each([
 	["", false],
 	[" that pays its key's fetch quota", true],
 ])("a WebSocket tail%s whose read throws", (_, paying) => {
 	it("is closed 1011 with a reason, and the failure logged", async () => {
-		const topic = uniqueTopic();
-		await createTopic(topic, 1);
-		const quota = { fetch_bytes_per_sec: 1_000_000 };
-		const key = paying ? await createKey([{ resource: `topic:${topic}`, operations: ["consume"] }], quota) : undefined;
-		const tail = await openTail(topic, "", key?.secret);
-		const error = vi.spyOn(console, "error").mockImplementation(() => undefined);
-		vi.spyOn(console, "warn").mockImplementation(() => undefined);
-		await runInDurableObject(await partitionStub(topic), (instance) =>
-			throwOnce(
-				(instance as unknown as { followers: { tailLog: { readNow(): void } } }).followers.tailLog,
-				"readNow",
-				new TypeError("Cannot read properties of undefined (reading 'text')"),
-			),
-		);
-		await produce(topic, [{ value: "a" }]);
-		// The read works again: a tail left open is sent both records with this append.
-		await produce(topic, [{ value: "b" }]);
-		await tail.until(() => tail.closed() !== null || tail.values().length === 2);
-		expect([tail.closed()?.code, tail.values()]).toEqual([1011, []]);
-		expect(tail.closed()?.reason).toMatch(/read failed/);
-		expect(error.mock.calls.map(([line]) => String(line)).filter((line) => line.includes("(reading 'text')"))).toHaveLength(1);
+		const bug = new TypeError("Cannot read properties of undefined (reading 'text')");
+		const { closed, values, logged } = await tailBrokenOnce("readNow", bug, paying);
+		expect([closed?.code, values]).toEqual([1011, []]);
+		expect(closed?.reason).toMatch(/read failed/);
+		expect(logged).toHaveLength(1);
 	});
 });
 
 describe("a WebSocket tail that pays its key's fetch quota, whose background send meets a bug", () => {
 	it("is closed 1011 and the bug logged as an error, not ended quietly and tried again at the next append", async () => {
-		const topic = uniqueTopic();
-		await createTopic(topic, 1);
-		const key = await createKey([{ resource: `topic:${topic}`, operations: ["consume"] }], { fetch_bytes_per_sec: 1_000_000 });
-		const tail = await openTail(topic, "", key.secret);
-		const error = vi.spyOn(console, "error").mockImplementation(() => undefined);
-		vi.spyOn(console, "warn").mockImplementation(() => undefined);
 		// Paying for the first message throws as a bug in it would (not the key's authority failing, which is retried).
-		await runInDurableObject(await partitionStub(topic), (instance) =>
-			throwOnce(
-				(instance as unknown as { followers: { tailLog: { payFetch(): void } } }).followers.tailLog,
-				"payFetch",
-				new TypeError("Cannot read properties of undefined (reading 'waitMs')"),
-			),
-		);
-		await produce(topic, [{ value: "a" }]);
-		// Paying works again: a tail left open is sent both records with this append.
-		await produce(topic, [{ value: "b" }]);
-		await tail.until(() => tail.closed() !== null || tail.values().length === 2);
-		expect([tail.closed()?.code, tail.values()]).toEqual([1011, []]);
-		expect(error.mock.calls.map(([line]) => String(line)).filter((line) => line.includes("(reading 'waitMs')"))).toHaveLength(1);
+		const bug = new TypeError("Cannot read properties of undefined (reading 'waitMs')");
+		const { closed, values, logged } = await tailBrokenOnce("payFetch", bug, true);
+		expect([closed?.code, values]).toEqual([1011, []]);
+		expect(logged).toHaveLength(1);
 	});
 });
 
